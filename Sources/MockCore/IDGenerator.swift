@@ -1,0 +1,59 @@
+/// Makes ids of the form `prefix_` + 32 lowercase hex digits in the UUIDv7 layout
+/// (48-bit millisecond time, version nibble 7, variant bits, random rest), so ids
+/// sort in creation order like the seeds' `019f…`. Seeded, the random part is
+/// reproducible; within one millisecond a counter keeps ids strictly increasing.
+public final class IDGenerator {
+    private var rng: SplitMix64
+    private let clock: MockClock
+    private var lastMillis: Int64 = -1
+    private var counter: UInt16 = 0  // the 12-bit rand_a field
+
+    public init(seed: UInt64?, clock: MockClock) {
+        var system = SystemRandomNumberGenerator()
+        self.rng = SplitMix64(seed: seed ?? system.next())
+        self.clock = clock
+    }
+
+    public func reseed(_ seed: UInt64?) {
+        var system = SystemRandomNumberGenerator()
+        rng = SplitMix64(seed: seed ?? system.next())
+        lastMillis = -1
+    }
+
+    public func make(_ prefix: String) -> String {
+        var millis = max(clock.now(), 0)
+        if millis <= lastMillis {
+            millis = lastMillis
+            counter &+= 1
+            if counter > 0x0FFF {
+                millis += 1
+                counter = UInt16(truncatingIfNeeded: rng.next() & 0x07FF)
+            }
+        } else {
+            // Leave headroom below 0x0FFF so a burst in one millisecond stays ordered.
+            counter = UInt16(truncatingIfNeeded: rng.next() & 0x07FF)
+        }
+        lastMillis = millis
+        let randB = rng.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        let high = UInt64(millis & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | UInt64(counter)
+        return prefix + "_" + hex(high) + hex(randB)
+    }
+
+    private func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}
+
+/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64).
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The domain's only source of time. Real time by default; a test can freeze it
+/// at an instant and advance it (the control API's `/_mock/clock`).
+public final class MockClock {
+    public enum Mode: Equatable {
+        case real
+        /// Stopped at this many milliseconds since the Unix epoch.
+        case frozen(Int64)
+        /// Real time plus an offset in milliseconds.
+        case offset(Int64)
+    }
+
+    public private(set) var mode: Mode
+    private let realNow: () -> Int64
+
+    public init(mode: Mode = .real, realNow: @escaping () -> Int64 = MockClock.systemMillis) {
+        self.mode = mode
+        self.realNow = realNow
+    }
+
+    /// Milliseconds since the Unix epoch.
+    public func now() -> Int64 {
+        switch mode {
+        case .real: realNow()
+        case .frozen(let at): at
+        case .offset(let delta): realNow() + delta
+        }
+    }
+
+    public func freeze(at millis: Int64? = nil) { mode = .frozen(millis ?? now()) }
+
+    /// Moves time forward. A frozen clock stays frozen; a running one keeps running, ahead.
+    public func advance(by millis: Int64) {
+        switch mode {
+        case .real: mode = .offset(millis)
+        case .frozen(let at): mode = .frozen(at + millis)
+        case .offset(let delta): mode = .offset(delta + millis)
+        }
+    }
+
+    public func resume() { mode = .real }
+
+    public static func systemMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,184 @@
+import MockHTTP
+
+/// The requests the API received, newest last, bounded in count. Long-polls
+/// (`/_mock/journal/wait`) are woken as soon as a matching entry is complete.
+public final class RequestJournal {
+    public final class Entry {
+        public let seq: Int
+        public let method: String
+        public let path: String
+        public let rawQuery: String
+        public let headers: HTTPHeaders
+        public let body: [UInt8]
+        public let requestID: String
+        public let receivedAt: Int64
+        public fileprivate(set) var status: Int?
+
+        init(seq: Int, request: HTTPRequest, requestID: String, receivedAt: Int64) {
+            self.seq = seq
+            self.method = request.method
+            self.path = request.rawPath
+            self.rawQuery = request.rawQuery
+            self.headers = request.headers
+            self.body = request.body
+            self.requestID = requestID
+            self.receivedAt = receivedAt
+        }
+
+        public var json: JSON {
+            let query = (try? Query(raw: rawQuery))?.pairs ?? []
+            var bodyJSON: JSON = .null
+            if !body.isEmpty {
+                bodyJSON = (try? JSON.parse(body)) ?? .string(String(decoding: body, as: UTF8.self))
+            }
+            return .object([
+                ("seq", .int(seq)), ("request_id", .string(requestID)), ("method", .string(method)),
+                ("path", .string(path)), ("query_string", .string(rawQuery)),
+                ("query", .array(query.map { .array([.string($0.0), .string($0.1)]) })),
+                ("headers", .array(headers.fields.map { .array([.string($0.name), .string($0.value)]) })),
+                ("body", bodyJSON), ("status", status.map(JSON.int) ?? .null),
+                ("received_at", .string(Timestamp.format(receivedAt))),
+            ])
+        }
+    }
+
+    /// What `GET /_mock/journal` and the wait route filter on.
+    public struct Filter {
+        public var method: String?
+        /// `*` matches any run of characters; matched against the path as sent and
+        /// against its `/v1/...` form.
+        public var path: String?
+        public var since: Int = 0
+
+        public init(method: String? = nil, path: String? = nil, since: Int = 0) {
+            self.method = method
+            self.path = path
+            self.since = since
+        }
+
+        func matches(_ e: Entry) -> Bool {
+            guard e.seq > since, e.status != nil else { return false }
+            if let method, method.uppercased() != e.method.uppercased() { return false }
+            if let path, !Glob.matches(path, e.path) && !Glob.matches(Glob.canonical(path), Glob.canonical(e.path)) {
+                return false
+            }
+            return true
+        }
+    }
+
+    struct Waiter {
+        let id: Int
+        let filter: Filter
+        let wake: (Entry) -> Void
+    }
+
+    public private(set) var entries: [Entry] = []
+    public let limit: Int
+    private var nextSeq = 1
+    private var waiters: [Waiter] = []
+    private var nextWaiter = 1
+
+    public init(limit: Int) { self.limit = max(1, limit) }
+
+    public var lastSeq: Int { nextSeq - 1 }
+
+    func begin(_ request: HTTPRequest, requestID: String, now: Int64) -> Entry {
+        let e = Entry(seq: nextSeq, request: request, requestID: requestID, receivedAt: now)
+        nextSeq += 1
+        entries.append(e)
+        if entries.count > limit { entries.removeFirst(entries.count - limit) }
+        return e
+    }
+
+    /// Records the reply's status on `entry` once it is known, then wakes waiters.
+    func track(_ reply: Reply, entry: Entry) -> Reply {
+        switch reply {
+        case .response(let r):
+            complete(entry, status: r.status)
+            return reply
+        case .stream(let s):
+            var s = s
+            let start = s.start
+            let status = s.status
+            s.start = { [weak self] sink in
+                self?.complete(entry, status: status)
+                start(sink)
+            }
+            return .stream(s)
+        case .deferred(let body):
+            return .deferred { [weak self] deliver in
+                body { inner in deliver(self?.track(inner, entry: entry) ?? inner) }
+            }
+        }
+    }
+
+    private func complete(_ entry: Entry, status: Int) {
+        entry.status = status
+        let due = waiters.filter { $0.filter.matches(entry) }
+        guard !due.isEmpty else { return }
+        waiters.removeAll { w in due.contains { $0.id == w.id } }
+        for w in due { w.wake(entry) }
+    }
+
+    public func find(_ filter: Filter, limit: Int? = nil) -> [Entry] {
+        let all = entries.filter(filter.matches)
+        if let limit, all.count > limit { return Array(all.suffix(limit)) }
+        return all
+    }
+
+    public func clear() {
+        entries.removeAll()
+    }
+
+    /// Calls `wake` with the first matching entry, now or later. The result cancels the wait.
+    func wait(_ filter: Filter, wake: @escaping (Entry) -> Void) -> () -> Void {
+        if let hit = entries.first(where: filter.matches) {
+            wake(hit)
+            return {}
+        }
+        let id = nextWaiter
+        nextWaiter += 1
+        waiters.append(Waiter(id: id, filter: filter, wake: wake))
+        return { [weak self] in self?.waiters.removeAll { $0.id == id } }
+    }
+
+    public var waiterCount: Int { waiters.count }
+}
+
+/// Path patterns for the journal and faults: `*` matches any run of characters.
+public enum Glob {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.utf8)
+        let t = Array(text.utf8)
+        var pi = 0
+        var ti = 0
+        var star = -1
+        var mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == t[ti], p[pi] != UInt8(ascii: "*") {
+                pi += 1
+                ti += 1
+            } else if pi < p.count, p[pi] == UInt8(ascii: "*") {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+
+    /// `/api/v1/cloud/x` and `/v1/x/` both become `/v1/x`.
+    public static func canonical(_ path: String) -> String {
+        var p = path
+        if p.hasPrefix("/api/v1/cloud/") || p == "/api/v1/cloud" { p = "/v1" + p.dropFirst("/api/v1/cloud".count) }
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+}

@@ -1,0 +1,259 @@
+import CLibevent
+import Logging
+import MockHTTP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The HTTP server: one libevent loop on the calling thread owns every request,
+/// stream and timer, and hands requests to the responder one at a time.
+public final class LibeventServer: Scheduler {
+    let base: OpaquePointer
+    let http: OpaquePointer
+    let options: ServerOptions
+    let responder: Responder
+    let logger: Logger
+    private var listener: OpaquePointer?
+    private var signalEvents: [OpaquePointer] = []
+    /// Open SSE streams, kept alive here until they end or their peer goes away.
+    var streams: [ObjectIdentifier: EventStreamSink] = [:]
+    private var stopping = false
+    /// Runs when a shutdown begins, before the loop exits (the app ends its streams here).
+    public var onShutdown: (() -> Void)?
+
+    public init(responder: Responder, options: ServerOptions, logger: Logger) throws {
+        guard let base = event_base_new() else { throw ServerError("event_base_new failed") }
+        guard let http = evhttp_new(base) else {
+            event_base_free(base)
+            throw ServerError("evhttp_new failed")
+        }
+        self.base = base
+        self.http = http
+        self.options = options
+        self.responder = responder
+        self.logger = logger
+        // Allow every method: evhttp would answer the others with its own 501, and
+        // the router answers 405 in the API's envelope instead.
+        let all: [evhttp_cmd_type] = [
+            EVHTTP_REQ_GET, EVHTTP_REQ_POST, EVHTTP_REQ_HEAD, EVHTTP_REQ_PUT, EVHTTP_REQ_DELETE,
+            EVHTTP_REQ_OPTIONS, EVHTTP_REQ_TRACE, EVHTTP_REQ_CONNECT, EVHTTP_REQ_PATCH,
+        ]
+        evhttp_set_allowed_methods(http, UInt16(all.reduce(0) { $0 | $1.rawValue }))
+        evhttp_set_max_headers_size(http, Int(options.maxHeaderBytes))
+        evhttp_set_max_body_size(http, Int(options.hardMaxBodyBytes))
+        evhttp_set_timeout(http, Int32(options.connectionTimeoutSeconds))
+        evhttp_set_gencb(
+            http,
+            { req, ctx in
+                guard let req, let ctx else { return }
+                Unmanaged<LibeventServer>.fromOpaque(ctx).takeUnretainedValue().handle(req)
+            }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit {
+        for ev in signalEvents { event_free(ev) }
+        evhttp_free(http)
+        event_base_free(base)
+    }
+
+    /// Binds and listens; returns the port actually bound (useful with port 0).
+    public func bind() throws -> Int {
+        guard let handle = evhttp_bind_socket_with_handle(http, options.host, UInt16(clamping: options.port)) else {
+            throw ServerError("cannot listen on \(options.host):\(options.port): \(String(cString: strerror(errno)))")
+        }
+        listener = handle
+        let fd = evhttp_bound_socket_get_fd(handle)
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard ok == 0 else { throw ServerError("getsockname failed: \(String(cString: strerror(errno)))") }
+        if Int32(storage.ss_family) == AF_INET6 {
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            }
+        }
+        return withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+        }
+    }
+
+    /// SIGTERM and SIGINT start an orderly shutdown from inside the loop.
+    public func handleTerminationSignals() {
+        for sig in [SIGTERM, SIGINT] {
+            let ev = event_new(
+                base, sig, Int16(EV_SIGNAL | EV_PERSIST),
+                { _, _, ctx in
+                    guard let ctx else { return }
+                    Unmanaged<LibeventServer>.fromOpaque(ctx).takeUnretainedValue().shutdown()
+                }, Unmanaged.passUnretained(self).toOpaque())
+            if let ev {
+                event_add(ev, nil)
+                signalEvents.append(ev)
+            }
+        }
+    }
+
+    /// Runs the loop until `shutdown`.
+    public func run() {
+        event_base_dispatch(base)
+    }
+
+    /// Stops accepting, ends every open stream properly, then leaves the loop a
+    /// moment later so the replies already queued reach their clients (breaking the
+    /// loop at once would drop them).
+    public func shutdown() {
+        guard !stopping else { return }
+        stopping = true
+        logger.info("shutting down")
+        if let listener {
+            evhttp_del_accept_socket(http, listener)
+            self.listener = nil
+        }
+        for ev in signalEvents { event_del(ev) }
+        onShutdown?()
+        for sink in Array(streams.values) { sink.finish() }
+        var tv = timeval(tv_sec: 0, tv_usec: 150_000)
+        event_base_loopexit(base, &tv)
+    }
+
+    // MARK: Requests
+
+    func handle(_ req: OpaquePointer) {
+        let request = Self.read(req)
+        deliver(responder.respond(to: request), to: req)
+    }
+
+    static func methodName(_ cmd: evhttp_cmd_type) -> String {
+        switch cmd {
+        case EVHTTP_REQ_GET: "GET"
+        case EVHTTP_REQ_POST: "POST"
+        case EVHTTP_REQ_HEAD: "HEAD"
+        case EVHTTP_REQ_PUT: "PUT"
+        case EVHTTP_REQ_DELETE: "DELETE"
+        case EVHTTP_REQ_OPTIONS: "OPTIONS"
+        case EVHTTP_REQ_TRACE: "TRACE"
+        case EVHTTP_REQ_CONNECT: "CONNECT"
+        case EVHTTP_REQ_PATCH: "PATCH"
+        default: "UNKNOWN"
+        }
+    }
+
+    static func read(_ req: OpaquePointer) -> HTTPRequest {
+        let method = methodName(evhttp_request_get_command(req))
+        let target = evhttp_request_get_uri(req).map { String(cString: $0) } ?? "/"
+        var headers = HTTPHeaders()
+        if let list = evhttp_request_get_input_headers(req) {
+            var node = list.pointee.tqh_first
+            while let n = node {
+                headers.add(String(cString: n.pointee.key), String(cString: n.pointee.value))
+                node = n.pointee.next.tqe_next
+            }
+        }
+        var body: [UInt8] = []
+        if let input = evhttp_request_get_input_buffer(req) {
+            let length = evbuffer_get_length(input)
+            if length > 0 {
+                body = [UInt8](repeating: 0, count: length)
+                _ = body.withUnsafeMutableBytes { evbuffer_copyout(input, $0.baseAddress, length) }
+            }
+        }
+        var peer = ""
+        if let conn = evhttp_request_get_connection(req) {
+            var address: UnsafeMutablePointer<CChar>?
+            var port: UInt16 = 0
+            evhttp_connection_get_peer(conn, &address, &port)
+            if let address { peer = "\(String(cString: address)):\(port)" }
+        }
+        return HTTPRequest(method: method, target: target, headers: headers, body: body, peer: peer)
+    }
+
+    func deliver(_ reply: Reply, to req: OpaquePointer) {
+        switch reply {
+        case .response(let response):
+            send(response, to: req)
+        case .stream(let stream):
+            startStream(stream, on: req)
+        case .deferred(let body):
+            // evhttp keeps a request the user has not answered alive even when its
+            // peer leaves (http.c, evhttp_connection_incoming_fail), and answering
+            // it then just frees it; so answering late is always safe, exactly once.
+            var answered = false
+            body { [weak self] reply in
+                guard let self, !answered else { return }
+                answered = true
+                self.deliver(reply, to: req)
+            }
+        }
+    }
+
+    func send(_ response: HTTPResponse, to req: OpaquePointer) {
+        let out = evhttp_request_get_output_headers(req)
+        for field in response.headers { evhttp_add_header(out, field.name, field.value) }
+        let buffer = evbuffer_new()
+        if !response.body.isEmpty {
+            _ = response.body.withUnsafeBytes { evbuffer_add(buffer, $0.baseAddress, $0.count) }
+        }
+        evhttp_send_reply(req, Int32(response.status), HTTPResponse.reason(for: response.status), buffer)
+        evbuffer_free(buffer)
+    }
+
+    func startStream(_ stream: StreamReply, on req: OpaquePointer) {
+        guard !stopping, let conn = evhttp_request_get_connection(req) else {
+            send(HTTPResponse(status: 503, body: Array(#"{"type":"error","error":{"type":"api_error","message":"The server is shutting down."}}"#.utf8)), to: req)
+            return
+        }
+        let out = evhttp_request_get_output_headers(req)
+        for field in stream.headers { evhttp_add_header(out, field.name, field.value) }
+        evhttp_send_reply_start(req, Int32(stream.status), HTTPResponse.reason(for: stream.status))
+        let sink = EventStreamSink(server: self, request: req, connection: conn)
+        streams[ObjectIdentifier(sink)] = sink
+        sink.activate()
+        stream.start(sink)
+    }
+
+    func forget(_ sink: EventStreamSink) {
+        streams[ObjectIdentifier(sink)] = nil
+    }
+
+    public var openStreamCount: Int { streams.count }
+
+    // MARK: Scheduler
+
+    private final class TimerBox {
+        var event: OpaquePointer?
+        var action: (() -> Void)?
+    }
+
+    @discardableResult
+    public func schedule(after milliseconds: Int, _ action: @escaping () -> Void) -> ScheduledAction {
+        let box = TimerBox()
+        box.action = action
+        let unmanaged = Unmanaged.passRetained(box)
+        box.event = event_new(
+            base, -1, 0,
+            { _, _, ctx in
+                guard let ctx else { return }
+                let unmanaged = Unmanaged<TimerBox>.fromOpaque(ctx)
+                let box = unmanaged.takeUnretainedValue()
+                let action = box.action
+                box.action = nil
+                if let ev = box.event { event_free(ev) }
+                box.event = nil
+                unmanaged.release()
+                action?()
+            }, unmanaged.toOpaque())
+        var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: Int((milliseconds % 1000) * 1000))
+        event_add(box.event, &tv)
+        return ScheduledAction {
+            guard let ev = box.event else { return }
+            event_del(ev)
+            event_free(ev)
+            box.event = nil
+            box.action = nil
+            unmanaged.release()
+        }
+    }
+}

@@ -1,0 +1,24 @@
+/// Transport settings: every limit is explicit and has a default.
+public struct ServerOptions: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8787
+    /// Largest request header block evhttp reads (`evhttp_set_max_headers_size`).
+    public var maxHeaderBytes = 64 * 1024
+    /// evhttp's own hard cap on bodies. The app answers 413 in the API's envelope
+    /// below it; above it evhttp refuses the connection itself.
+    public var hardMaxBodyBytes = 64 * 1024 * 1024
+    /// Idle connection timeout (`evhttp_set_timeout`); also cuts a silent stream.
+    public var connectionTimeoutSeconds = 60
+    /// A `: heartbeat` comment goes out on a stream quiet for this long.
+    public var heartbeatMillis = 15_000
+    /// Bytes an SSE client may leave unread before its stream is ended.
+    public var streamBufferBytes = 8 * 1024 * 1024
+
+    public init() {}
+}
+
+/// A failing libevent call, named, with errno where it applies.
+public struct ServerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MockCore
+import MockServer
+
+@main
+struct CloudAgentsMock: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cloud-agents-mock",
+        abstract: "A local mock of the Qoder Cloud Agents Managed Agents API (sessions, threads, events, SSE, archive).",
+        discussion: """
+            Serves the API under /api/v1/cloud and /v1, and a control API for tests under /_mock.
+            After binding it prints one line on stdout: 'cloud-agents-mock listening on http://HOST:PORT'.
+            Logs go to stderr. SIGTERM or SIGINT stop it cleanly (exit 0).
+            """,
+        version: MockVersion.current)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free port (read it from the ready line).")
+    var port = 8787
+
+    @Option(help: "Fixture file or folder of *.json fixtures (default: the built-in seed examples).")
+    var fixtures: String?
+
+    @Option(
+        name: .customLong("token"),
+        help: "Accepted bearer token (repeatable; also CLOUD_AGENTS_MOCK_TOKENS, comma-separated). Without any, every non-empty token is accepted."
+    )
+    var tokens: [String] = []
+
+    @Option(help: "Token required on /_mock/ (also CLOUD_AGENTS_MOCK_ADMIN_TOKEN). Off by default.")
+    var adminToken: String?
+
+    @Option(help: "Seed for the id generator, for reproducible ids.")
+    var seed: UInt64?
+
+    @Option(help: "Freeze the clock at this RFC 3339 instant from the start (e.g. 2026-06-15T08:10:00.000Z).")
+    var frozenClock: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    @Option(help: "Largest request body in bytes (bigger is 413).")
+    var maxBodyBytes = 1 << 20
+
+    @Option(help: "Largest request header block in bytes.")
+    var maxHeaderBytes = 64 * 1024
+
+    @Option(help: "Idle connection timeout in seconds.")
+    var connectionTimeout = 60
+
+    @Option(help: "Heartbeat interval on quiet SSE streams, in milliseconds (below the connection timeout).")
+    var heartbeatMs = 15_000
+
+    @Option(help: "Bytes an SSE reader may leave unread before its stream is ended.")
+    var streamBufferBytes = 8 * 1024 * 1024
+
+    @Option(help: "How many requests the journal keeps.")
+    var journalLimit = 1000
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port).") }
+        guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
+        }
+        guard connectionTimeout >= 1 else { throw ValidationError("--connection-timeout must be at least 1 second.") }
+        guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10.") }
+        guard heartbeatMs < connectionTimeout * 1000 else {
+            throw ValidationError(
+                "--heartbeat-ms (\(heartbeatMs)) must be shorter than --connection-timeout (\(connectionTimeout) s), or idle streams are cut."
+            )
+        }
+        guard maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes must be positive.") }
+        guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024.") }
+        guard streamBufferBytes >= 4096 else { throw ValidationError("--stream-buffer-bytes must be at least 4096.") }
+        guard journalLimit >= 1 else { throw ValidationError("--journal-limit must be at least 1.") }
+        if let frozenClock, Timestamp.parse(frozenClock) == nil {
+            throw ValidationError("--frozen-clock must be an RFC 3339 timestamp, got '\(frozenClock)'.")
+        }
+    }
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "cloud-agents-mock")
+        let environment = ProcessInfo.processInfo.environment
+
+        var config = AppConfig()
+        config.tokens = tokens
+        if let fromEnv = environment["CLOUD_AGENTS_MOCK_TOKENS"] {
+            config.tokens += fromEnv.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        config.adminToken = adminToken ?? environment["CLOUD_AGENTS_MOCK_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        config.seed = seed
+        config.maxBodyBytes = maxBodyBytes
+        config.journalLimit = journalLimit
+
+        let fixture: JSON
+        do {
+            (fixture, config.fixtureSource) = try FixtureFiles.load(path: fixtures)
+        } catch let error as FixtureFiles.LoadError {
+            FileHandle.standardError.write(Data("cloud-agents-mock: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        let clock = MockClock()
+        if let frozenClock, let at = Timestamp.parse(frozenClock) { clock.freeze(at: at) }
+        let app: MockApp
+        do {
+            app = try MockApp(config: config, fixture: fixture, clock: clock, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("cloud-agents-mock: \(config.fixtureSource): \(error.path): \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+
+        // A dead peer must cost a write error, not the process.
+        signal(SIGPIPE, SIG_IGN)
+        FileLimits.raiseOpenFileLimit()
+
+        var options = ServerOptions()
+        options.host = host
+        options.port = port
+        options.maxHeaderBytes = maxHeaderBytes
+        options.hardMaxBodyBytes = max(maxBodyBytes * 4, 8 << 20)
+        options.connectionTimeoutSeconds = connectionTimeout
+        options.heartbeatMillis = heartbeatMs
+        options.streamBufferBytes = streamBufferBytes
+
+        let server = try LibeventServer(responder: app, options: options, logger: logger)
+        app.scheduler = server
+        server.onShutdown = { app.hub.endAll() }
+        let bound: Int
+        do {
+            bound = try server.bind()
+        } catch {
+            FileHandle.standardError.write(Data("cloud-agents-mock: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        server.handleTerminationSignals()
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        // The ready line: exactly one line on stdout, written unbuffered.
+        FileHandle.standardOutput.write(Data("cloud-agents-mock listening on http://\(shownHost):\(bound)\n".utf8))
+        logger.info(
+            "serving \(config.fixtureSource): \(app.store.sessions.count) session(s); API under /api/v1/cloud and /v1, control API under /_mock")
+        server.run()
+        logger.info("stopped")
+    }
+}
