@@ -29,7 +29,9 @@ public enum Fixture {
     }
 
     static func agentJSON(_ a: Agent) -> JSON {
-        .object([("id", .string(a.id)), ("name", .string(a.name)), ("model", .string(a.model)), ("version", .int(a.version))])
+        .object([
+            ("id", .string(a.id)), ("name", .string(a.name)), ("model", .string(a.model)), ("version", .int(a.version)),
+        ])
     }
 
     static func sessionJSON(_ s: Session) -> JSON {
@@ -87,9 +89,13 @@ private struct FixtureReader {
     mutating func id(_ obj: JSON, _ key: String, prefix: String, _ path: String) throws(FixtureError) -> String {
         let s = try string(obj, key, path)!
         guard s.hasPrefix(prefix + "_"), s.count > prefix.count + 1,
-            s.utf8.allSatisfy({ $0 == 95 || $0 == 45 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
+            s.utf8.allSatisfy({
+                $0 == 95 || $0 == 45 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+            })
         else {
-            throw fail("\(path).\(key)", "'\(s)' is not a valid id: expected '\(prefix)_' followed by letters, digits, '_' or '-'")
+            throw fail(
+                "\(path).\(key)",
+                "'\(s)' is not a valid id: expected '\(prefix)_' followed by letters, digits, '_' or '-'")
         }
         if let first = seenIDs[s] { throw fail("\(path).\(key)", "duplicate id '\(s)' (first used at \(first))") }
         seenIDs[s] = "\(path).\(key)"
@@ -126,10 +132,12 @@ private struct FixtureReader {
             let obj = try object(a, path)
             let agentID = try string(obj, "id", path)!
             guard agentID.hasPrefix("agent_"), agentID.count > 6 else {
-                throw fail("\(path).id", "'\(agentID)' is not a valid id: expected 'agent_' followed by letters and digits")
+                throw fail(
+                    "\(path).id", "'\(agentID)' is not a valid id: expected 'agent_' followed by letters and digits")
             }
             let agent = Agent(
-                id: agentID, name: try string(obj, "name", path)!, model: try string(obj, "model", path, required: false) ?? "ultimate",
+                id: agentID, name: try string(obj, "name", path)!,
+                model: try string(obj, "model", path, required: false) ?? "ultimate",
                 version: try int(obj, "version", path) ?? 1)
             if store.agents.contains(where: { $0.id == agent.id && $0.version == agent.version }) {
                 throw fail("\(path).id", "duplicate agent '\(agent.id)' version \(agent.version)")
@@ -148,7 +156,9 @@ private struct FixtureReader {
             let p = "\(path).agent"
             guard let id = a["id"]?.stringValue else { throw fail("\(p).id", "is required") }
             if let name = a["name"]?.stringValue {
-                return Agent(id: id, name: name, model: a["model"]?.stringValue ?? "ultimate", version: a["version"]?.intValue ?? 1)
+                return Agent(
+                    id: id, name: name, model: a["model"]?.stringValue ?? "ultimate",
+                    version: a["version"]?.intValue ?? 1)
             }
             return try roster(id, version: a["version"]?.intValue, p)
         }
@@ -174,11 +184,13 @@ private struct FixtureReader {
         let sid = try id(obj, "id", prefix: "sess", path)
         let created = try time(obj, "created_at", path, default: store.clock.now())!
         let session = Session(
-            id: sid, agent: try agentRef(obj, path), environmentID: try string(obj, "environment_id", path, required: false),
+            id: sid, agent: try agentRef(obj, path),
+            environmentID: try string(obj, "environment_id", path, required: false),
             title: try string(obj, "title", path, required: false), metadata: obj["metadata"] ?? .object([]),
             archivedAt: try time(obj, "archived_at", path, default: nil), createdAt: created,
             updatedAt: try time(obj, "updated_at", path, default: created)!)
-        if case .object = session.metadata {} else {
+        if case .object = session.metadata {
+        } else {
             throw fail("\(path).metadata", "expected an object, got \(session.metadata.typeName)")
         }
         let threadValues = try array(obj["threads"], "\(path).threads")
@@ -195,7 +207,9 @@ private struct FixtureReader {
         }
         for (i, t) in session.threads.enumerated() where t.role == .child {
             let tp = "\(path).threads[\(i)]"
-            guard let parent = t.parentThreadID else { throw fail("\(tp).parent_thread_id", "a child thread needs its parent") }
+            guard let parent = t.parentThreadID else {
+                throw fail("\(tp).parent_thread_id", "a child thread needs its parent")
+            }
             guard session.thread(parent) != nil, parent != t.id else {
                 throw fail("\(tp).parent_thread_id", "'\(parent)' is not a thread of session '\(sid)'")
             }
@@ -203,18 +217,21 @@ private struct FixtureReader {
         for (thread, tp, w) in waits {
             let wo = try object(w, "\(tp).waiting_on")
             guard thread.status == .blocked else {
-                throw fail("\(tp).waiting_on", "only a blocked thread waits on another (status is \(thread.status.rawValue))")
+                throw fail(
+                    "\(tp).waiting_on", "only a blocked thread waits on another (status is \(thread.status.rawValue))")
             }
             let target = try string(wo, "thread_id", "\(tp).waiting_on")!
             guard session.thread(target) != nil, target != thread.id else {
                 throw fail("\(tp).waiting_on.thread_id", "'\(target)' is not another thread of session '\(sid)'")
             }
-            thread.waitingOn = WaitTarget(threadID: target, toolUseID: try string(wo, "tool_use_id", "\(tp).waiting_on")!)
+            thread.waitingOn = WaitTarget(
+                threadID: target, toolUseID: try string(wo, "tool_use_id", "\(tp).waiting_on")!)
         }
         for (i, t) in session.threads.enumerated() {
             for (j, m) in t.mailbox.enumerated() where session.thread(m.fromThreadID) == nil {
                 throw fail(
-                    "\(path).threads[\(i)].mailbox[\(j)].from_thread_id", "'\(m.fromThreadID)' is not a thread of session '\(sid)'")
+                    "\(path).threads[\(i)].mailbox[\(j)].from_thread_id",
+                    "'\(m.fromThreadID)' is not a thread of session '\(sid)'")
             }
         }
         // The coordinator is listed first whatever the fixture's order.
@@ -232,7 +249,9 @@ private struct FixtureReader {
         if let s = try string(obj, "session_id", path, required: false), s != session.id {
             throw fail("\(path).session_id", "'\(s)' does not match the enclosing session '\(session.id)'")
         }
-        let roleText = try string(obj, "role", path, required: false) ?? (obj["parent_thread_id"]?.stringValue == nil ? "coordinator" : "child")
+        let roleText =
+            try string(obj, "role", path, required: false)
+            ?? (obj["parent_thread_id"]?.stringValue == nil ? "coordinator" : "child")
         guard let role = ThreadRole(rawValue: roleText) else {
             throw fail("\(path).role", "unknown role '\(roleText)' (expected coordinator or child)")
         }
@@ -240,7 +259,8 @@ private struct FixtureReader {
         guard let status = ThreadStatus(rawValue: statusText) else {
             throw fail(
                 "\(path).status",
-                "unknown status '\(statusText)' (expected one of \(ThreadStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+                "unknown status '\(statusText)' (expected one of \(ThreadStatus.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         let parent = try string(obj, "parent_thread_id", path, required: false)
         if role == .coordinator, parent != nil {
@@ -269,9 +289,11 @@ private struct FixtureReader {
         let archivedAt = try time(obj, "archived_at", path, default: status == .archived ? updated : nil)
         let thread = SessionThread(
             id: tid, sessionID: session.id, parentThreadID: parent, agent: agent,
-            name: try string(obj, "name", path, required: false) ?? (role == .coordinator ? "" : agent.name), role: role,
+            name: try string(obj, "name", path, required: false) ?? (role == .coordinator ? "" : agent.name),
+            role: role,
             status: status, stopReason: stopReason,
-            createdByToolUseID: try string(obj, "created_by_tool_use_id", path, required: false), archivedAt: archivedAt,
+            createdByToolUseID: try string(obj, "created_by_tool_use_id", path, required: false),
+            archivedAt: archivedAt,
             createdAt: created, updatedAt: updated)
         for (i, e) in try array(obj["events"], "\(path).events").enumerated() {
             thread.append(try readEvent(e, "\(path).events[\(i)]", thread: thread))
@@ -286,10 +308,14 @@ private struct FixtureReader {
     mutating func readEvent(_ value: JSON, _ path: String, thread: SessionThread) throws(FixtureError) -> StoredEvent {
         let obj = try object(value, path)
         let eid = try id(obj, "id", prefix: "evt", path)
-        guard let type = try string(obj, "type", path), !type.isEmpty else { throw fail("\(path).type", "must not be empty") }
+        guard let type = try string(obj, "type", path), !type.isEmpty else {
+            throw fail("\(path).type", "must not be empty")
+        }
         for (key, expected) in [("session_id", thread.sessionID), ("session_thread_id", thread.id)] {
             if let s = try string(obj, key, path, required: false), s != expected {
-                throw fail("\(path).\(key)", "'\(s)' does not match the enclosing \(key == "session_id" ? "session" : "thread") '\(expected)'")
+                throw fail(
+                    "\(path).\(key)",
+                    "'\(s)' does not match the enclosing \(key == "session_id" ? "session" : "thread") '\(expected)'")
             }
         }
         let created = try time(obj, "created_at", path, default: thread.createdAt)!
@@ -304,10 +330,14 @@ private struct FixtureReader {
         given.removeAll { headKeys.contains($0.0) }
         let createdJSON = obj["created_at"] ?? .string(Timestamp.format(created))
         return StoredEvent(
-            id: eid, type: type, json: .object(head + given + [("created_at", createdJSON), ("processed_at", obj["processed_at"] ?? createdJSON)]))
+            id: eid, type: type,
+            json: .object(
+                head + given + [("created_at", createdJSON), ("processed_at", obj["processed_at"] ?? createdJSON)]))
     }
 
-    mutating func readMessage(_ value: JSON, _ path: String, thread: SessionThread) throws(FixtureError) -> MailboxMessage {
+    mutating func readMessage(_ value: JSON, _ path: String, thread: SessionThread) throws(FixtureError)
+        -> MailboxMessage
+    {
         let obj = try object(value, path)
         let mid = try id(obj, "id", prefix: "msg", path)
         let statusText = try string(obj, "status", path, required: false) ?? "pending"

@@ -18,7 +18,8 @@ extension MockApp {
         apiRouter.add("GET", "/sessions/{session_id}/threads") { [unowned self] ctx throws(APIError) in
             let page = try PageRequest(query: ctx.query)
             let statuses = try Self.statuses(ctx.query)
-            return MockApp.json(200, try store.listThreads(sessionID: ctx.param("session_id"), page: page, statuses: statuses))
+            return MockApp.json(
+                200, try store.listThreads(sessionID: ctx.param("session_id"), page: page, statuses: statuses))
         }
         apiRouter.add("GET", thread) { [unowned self] ctx throws(APIError) in
             MockApp.json(200, try store.thread(ctx.param("thread_id"), in: ctx.param("session_id")).bytes)
@@ -80,7 +81,9 @@ extension MockApp {
         let agent = try resolveAgent(body["agent"], param: "agent")
         var environmentID: String?
         if let e = body["environment_id"], !e.isNull {
-            guard let s = e.stringValue else { throw APIError.invalid("environment_id must be a string.", param: "environment_id") }
+            guard let s = e.stringValue else {
+                throw APIError.invalid("environment_id must be a string.", param: "environment_id")
+            }
             environmentID = s
         }
         var title: String?
@@ -90,9 +93,12 @@ extension MockApp {
         }
         var metadata = JSON.object([])
         if let m = body["metadata"], !m.isNull {
-            guard case .object(let pairs) = m else { throw APIError.invalid("metadata must be an object.", param: "metadata") }
+            guard case .object(let pairs) = m else {
+                throw APIError.invalid("metadata must be an object.", param: "metadata")
+            }
             for (key, value) in pairs where value.stringValue == nil {
-                throw APIError.invalid("metadata values must be strings; '\(key)' is \(value.typeName).", param: "metadata")
+                throw APIError.invalid(
+                    "metadata values must be strings; '\(key)' is \(value.typeName).", param: "metadata")
             }
             metadata = m
         }
@@ -110,7 +116,9 @@ extension MockApp {
         } else if case .object = value, let s = value["id"]?.stringValue {
             id = s
             if let v = value["version"], !v.isNull {
-                guard let n = v.intValue else { throw APIError.invalid("\(param).version must be an integer.", param: param) }
+                guard let n = v.intValue else {
+                    throw APIError.invalid("\(param).version must be an integer.", param: param)
+                }
                 version = n
             }
         } else {

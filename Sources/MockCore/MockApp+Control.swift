@@ -6,12 +6,15 @@ extension MockApp {
         do throws(APIError) {
             if let admin = config.adminToken {
                 let bearer = request.headers["Authorization"].map { $0.trimmingSpaces }
-                let given = request.headers["X-Mock-Admin-Token"] ?? bearer.flatMap {
-                    $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)).trimmingSpaces : nil
-                }
+                let given =
+                    request.headers["X-Mock-Admin-Token"]
+                    ?? bearer.flatMap {
+                        $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)).trimmingSpaces : nil
+                    }
                 guard given == admin else {
                     throw APIError.authentication(
-                        "The control API needs the admin token ('X-Mock-Admin-Token: <token>' or 'Authorization: Bearer <token>').")
+                        "The control API needs the admin token ('X-Mock-Admin-Token: <token>' or 'Authorization: Bearer <token>')."
+                    )
                 }
             }
             switch controlRouter.resolve(method: request.method, parts: parts) {
@@ -20,7 +23,8 @@ extension MockApp {
             case .wrongMethod(let allowed):
                 throw APIError(
                     status: 405, type: "invalid_request_error",
-                    message: "Method \(request.method) is not allowed on \(request.rawPath); allowed: \(allowed.joined(separator: ", ")).",
+                    message:
+                        "Method \(request.method) is not allowed on \(request.rawPath); allowed: \(allowed.joined(separator: ", ")).",
                     headers: ["Allow": allowed.joined(separator: ", ")])
             case .found(let route, let params):
                 if request.body.count > config.maxBodyBytes * 64 {
@@ -52,14 +56,21 @@ extension MockApp {
             return MockApp.json(200, ["status": "ready", "fixture": .string(config.fixtureSource)])
         }
         controlRouter.add("GET", "/version") { _ throws(APIError) in
-            MockApp.json(200, ["name": "cloud-agents-mock", "version": .string(MockVersion.current), "api_version": .string(MockVersion.apiVersion)])
+            MockApp.json(
+                200,
+                [
+                    "name": "cloud-agents-mock", "version": .string(MockVersion.current),
+                    "api_version": .string(MockVersion.apiVersion),
+                ])
         }
         controlRouter.add("GET", "/routes") { [unowned self] _ throws(APIError) in
-            MockApp.json(200, ["data": .array(routeTable.map { ["method": .string($0.method), "path": .string($0.path)] })])
+            MockApp.json(
+                200, ["data": .array(routeTable.map { ["method": .string($0.method), "path": .string($0.path)] })])
         }
         controlRouter.add("GET", "/openapi.json") { _ throws(APIError) in
             guard let doc = BundledResources.openAPI else {
-                throw APIError(status: 500, type: "api_error", message: "The OpenAPI document is missing from this build.")
+                throw APIError(
+                    status: 500, type: "api_error", message: "The OpenAPI document is missing from this build.")
             }
             return MockApp.json(200, doc)
         }
@@ -89,7 +100,9 @@ extension MockApp {
             return MockApp.json(200, pretty ? doc.prettyEncoded() : doc.encoded())
         }
         controlRouter.add("PUT", "/state") { [unowned self] ctx throws(APIError) in
-            guard let body = try ctx.jsonBody() else { throw APIError.invalid("PUT /_mock/state needs a fixture document.") }
+            guard let body = try ctx.jsonBody() else {
+                throw APIError.invalid("PUT /_mock/state needs a fixture document.")
+            }
             let loaded: Store
             do throws(FixtureError) {
                 loaded = try Fixture.load(body, clock: clock, ids: ids)
@@ -116,7 +129,9 @@ extension MockApp {
             let body = try ctx.jsonObject()
             let ms: Int64
             if let v = body["ms"] {
-                guard let n = v.intValue, n >= 0 else { throw APIError.invalid("ms must be a non-negative integer.", param: "ms") }
+                guard let n = v.intValue, n >= 0 else {
+                    throw APIError.invalid("ms must be a non-negative integer.", param: "ms")
+                }
                 ms = Int64(n)
             } else if let v = body["by"] {
                 guard let s = v.stringValue, let n = Duration.parseMillis(s) else {
@@ -145,7 +160,9 @@ extension MockApp {
             mode = "offset"
             offset = d
         }
-        return ["now": .string(Timestamp.format(clock.now())), "mode": .string(mode), "offset_ms": .number(String(offset))]
+        return [
+            "now": .string(Timestamp.format(clock.now())), "mode": .string(mode), "offset_ms": .number(String(offset)),
+        ]
     }
 
     /// Back to the fixture as loaded at start: world, tokens, journal, faults, clock
@@ -194,7 +211,9 @@ extension MockApp {
         }
         controlRouter.add("POST", thread + "/events") { [unowned self] ctx throws(APIError) in
             let thread = try store.thread(ctx.param("thread_id"), in: ctx.param("session_id"))
-            guard let body = try ctx.jsonBody() else { throw APIError.invalid("Send an event object, an array of them, or {\"events\": [...]}.") }
+            guard let body = try ctx.jsonBody() else {
+                throw APIError.invalid("Send an event object, an array of them, or {\"events\": [...]}.")
+            }
             let items: [JSON]
             if case .array(let list) = body {
                 items = list
@@ -216,7 +235,9 @@ extension MockApp {
             }
             var stopReason: JSON?
             if let sr = body["stop_reason"], !sr.isNull {
-                guard case .object = sr else { throw APIError.invalid("stop_reason must be an object.", param: "stop_reason") }
+                guard case .object = sr else {
+                    throw APIError.invalid("stop_reason must be an object.", param: "stop_reason")
+                }
                 stopReason = sr
             }
             var wait: WaitTarget?
@@ -238,10 +259,13 @@ extension MockApp {
         controlRouter.add("POST", thread + "/mailbox") { [unowned self] ctx throws(APIError) in
             let thread = try store.thread(ctx.param("thread_id"), in: ctx.param("session_id"))
             let body = try ctx.jsonObject()
-            guard let content = body["content"] else { throw APIError.invalid("content is required.", param: "content") }
+            guard let content = body["content"] else {
+                throw APIError.invalid("content is required.", param: "content")
+            }
             let fromID = body["from_thread_id"]?.stringValue ?? thread.parentThreadID ?? thread.id
             guard let from = store.anyThread(fromID), from.sessionID == thread.sessionID else {
-                throw APIError.invalid("from_thread_id '\(fromID)' is not a thread of this session.", param: "from_thread_id")
+                throw APIError.invalid(
+                    "from_thread_id '\(fromID)' is not a thread of this session.", param: "from_thread_id")
             }
             var status = MailboxStatus.pending
             if let s = body["status"]?.stringValue {
@@ -254,7 +278,12 @@ extension MockApp {
             return MockApp.json(201, message.json)
         }
         controlRouter.add("GET", "/tokens") { [unowned self] _ throws(APIError) in
-            MockApp.json(200, ["tokens": .array(store.tokens.map(JSON.string)), "required": .bool(store.tokensRequired || !store.tokens.isEmpty)])
+            MockApp.json(
+                200,
+                [
+                    "tokens": .array(store.tokens.map(JSON.string)),
+                    "required": .bool(store.tokensRequired || !store.tokens.isEmpty),
+                ])
         }
         controlRouter.add("POST", "/tokens") { [unowned self] ctx throws(APIError) in
             let body = try ctx.jsonObject()
@@ -279,7 +308,9 @@ extension MockApp {
         return a
     }
 
-    func createChild(_ body: JSON, in session: Session, parent: SessionThread, path: String) throws(APIError) -> SessionThread {
+    func createChild(_ body: JSON, in session: Session, parent: SessionThread, path: String) throws(APIError)
+        -> SessionThread
+    {
         let agent = body["agent"] != nil ? try resolveAgent(body["agent"], param: "\(path).agent") : try defaultAgent()
         var status = ThreadStatus.running
         if let s = body["status"]?.stringValue {
@@ -358,7 +389,9 @@ extension MockApp {
     func journalFilter(_ query: Query) throws(APIError) -> RequestJournal.Filter {
         var since = 0
         if let raw = query.first("since") {
-            guard let n = Int(raw), n >= 0 else { throw APIError.invalid("since must be a sequence number.", param: "since") }
+            guard let n = Int(raw), n >= 0 else {
+                throw APIError.invalid("since must be a sequence number.", param: "since")
+            }
             since = n
         }
         return RequestJournal.Filter(method: query.first("method"), path: query.first("path"), since: since)
@@ -368,23 +401,30 @@ extension MockApp {
         func int(_ key: String, _ range: ClosedRange<Int>) throws(APIError) -> Int? {
             guard let v = body[key], !v.isNull else { return nil }
             guard let n = v.intValue, range.contains(n) else {
-                throw APIError.invalid("\(key) must be an integer from \(range.lowerBound) to \(range.upperBound).", param: key)
+                throw APIError.invalid(
+                    "\(key) must be an integer from \(range.lowerBound) to \(range.upperBound).", param: key)
             }
             return n
         }
         guard let path = body["path"]?.stringValue, path.hasPrefix("/") else {
-            throw APIError.invalid("path must be a path pattern starting with '/', e.g. '/v1/sessions/*/threads'.", param: "path")
+            throw APIError.invalid(
+                "path must be a path pattern starting with '/', e.g. '/v1/sessions/*/threads'.", param: "path")
         }
         let status = try int("status", 400...599)
         let delay = try int("delay_ms", 0...600_000)
         let drop = try int("drop_after_frames", 0...1_000_000)
         guard status != nil || delay != nil || drop != nil else {
-            throw APIError.invalid("A fault needs at least one of status, delay_ms, drop_after_frames.", param: "status")
+            throw APIError.invalid(
+                "A fault needs at least one of status, delay_ms, drop_after_frames.", param: "status")
         }
         var remaining: Int? = 1
         if let t = body["times"] {
-            if t.isNull { remaining = nil } else {
-                guard let n = t.intValue, n >= 1 else { throw APIError.invalid("times must be a positive integer or null.", param: "times") }
+            if t.isNull {
+                remaining = nil
+            } else {
+                guard let n = t.intValue, n >= 1 else {
+                    throw APIError.invalid("times must be a positive integer or null.", param: "times")
+                }
                 remaining = n
             }
         }

@@ -40,7 +40,9 @@ public final class MockApp: Responder {
     var controlRouter = Router()
 
     /// Builds the app and loads `fixture`; a broken fixture throws and nothing is kept.
-    public init(config: AppConfig, fixture: JSON, clock: MockClock = MockClock(), logger: Logger? = nil) throws(FixtureError) {
+    public init(config: AppConfig, fixture: JSON, clock: MockClock = MockClock(), logger: Logger? = nil)
+        throws(FixtureError)
+    {
         self.config = config
         self.clock = clock
         self.ids = IDGenerator(seed: config.seed, clock: clock)
@@ -86,7 +88,9 @@ public final class MockApp: Responder {
         }
         let entry = journal.begin(request, requestID: requestID, now: clock.now())
         var reply: Reply
-        if let fault = faults.take(method: request.method, canonicalPath: "/v1/" + (apiParts ?? parts).joined(separator: "/")) {
+        if let fault = faults.take(
+            method: request.method, canonicalPath: "/v1/" + (apiParts ?? parts).joined(separator: "/"))
+        {
             reply = apply(fault, to: request, apiParts: apiParts, requestID: requestID)
         } else {
             reply = api(request, apiParts: apiParts, requestID: requestID, dropAfterFrames: nil)
@@ -117,7 +121,8 @@ public final class MockApp: Responder {
                 try authenticate(request)
                 throw APIError(
                     status: 405, type: "invalid_request_error",
-                    message: "Method \(request.method) is not allowed on \(request.rawPath); allowed: \(allowed.joined(separator: ", ")).",
+                    message:
+                        "Method \(request.method) is not allowed on \(request.rawPath); allowed: \(allowed.joined(separator: ", ")).",
                     headers: ["Allow": allowed.joined(separator: ", ")])
             case .found(let r, let p):
                 route = r
@@ -144,7 +149,8 @@ public final class MockApp: Responder {
         }
         let trimmed = header.trimmingSpaces
         guard trimmed.count > 6, trimmed.prefix(7).lowercased() == "bearer " else {
-            throw APIError.authentication("Authorization header must use the Bearer scheme: 'Authorization: Bearer <token>'.")
+            throw APIError.authentication(
+                "Authorization header must use the Bearer scheme: 'Authorization: Bearer <token>'.")
         }
         let token = String(trimmed.dropFirst(7)).trimmingSpaces
         guard !token.isEmpty else { throw APIError.authentication("The bearer token is empty.") }
@@ -161,7 +167,8 @@ public final class MockApp: Responder {
         if error.status >= 500 {
             logger.error("answered \(error.status): \(error.message)", metadata: ["request_id": "\(requestID)"])
         }
-        return HTTPResponse(status: error.status, headers: headers, body: error.envelope(requestID: requestID).encoded())
+        return HTTPResponse(
+            status: error.status, headers: headers, body: error.envelope(requestID: requestID).encoded())
     }
 
     public static func json(_ status: Int = 200, _ body: [UInt8]) -> Reply {

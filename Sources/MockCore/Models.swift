@@ -127,7 +127,8 @@ public final class SessionThread {
             ("agent_version", .int(agent.version)), ("name", .string(name)), ("role", .string(role.rawValue)),
             ("status", .string(status.rawValue)), ("stop_reason", stopReason),
             ("created_by_tool_use_id", .string(createdByToolUseID)),
-            ("archived_at", .string(archivedAt.map(Timestamp.format))), ("created_at", .string(Timestamp.format(createdAt))),
+            ("archived_at", .string(archivedAt.map(Timestamp.format))),
+            ("created_at", .string(Timestamp.format(createdAt))),
             ("updated_at", .string(Timestamp.format(updatedAt))),
         ])
     }

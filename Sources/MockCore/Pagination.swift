@@ -16,7 +16,9 @@ public struct PageRequest: Equatable {
     /// Which parameter carried the cursor, to name it in a 400.
     public var cursorParam: String?
 
-    public init(limit: Int = PageRequest.defaultLimit, order: Order = .asc, cursor: Cursor = .none, cursorParam: String? = nil) {
+    public init(
+        limit: Int = PageRequest.defaultLimit, order: Order = .asc, cursor: Cursor = .none, cursorParam: String? = nil
+    ) {
         self.limit = limit
         self.order = order
         self.cursor = cursor
@@ -29,12 +31,14 @@ public struct PageRequest: Equatable {
             // Digits only, so `1e3`, `2.0` and `+5` are refused like `abc`.
             let digits = raw.hasPrefix("-") ? raw.dropFirst() : Substring(raw)
             guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {
-                throw APIError.invalid("limit must be an integer between 1 and \(PageRequest.maxLimit).", param: "limit")
+                throw APIError.invalid(
+                    "limit must be an integer between 1 and \(PageRequest.maxLimit).", param: "limit")
             }
             // Values too long for Int are still positive integers: they cap at the maximum.
             let value = raw.hasPrefix("-") ? -1 : (Int(digits) ?? Int.max)
             guard value >= 1 else {
-                throw APIError.invalid("limit must be an integer between 1 and \(PageRequest.maxLimit).", param: "limit")
+                throw APIError.invalid(
+                    "limit must be an integer between 1 and \(PageRequest.maxLimit).", param: "limit")
             }
             limit = min(value, PageRequest.maxLimit)
         }
@@ -115,7 +119,8 @@ extension PageRequest {
 
         func locate(_ cursorID: String) throws(APIError) -> Int {
             guard let i = index(cursorID), i < n else {
-                throw APIError.invalid("\(cursorParam ?? "cursor") '\(cursorID)' is not in this collection.", param: cursorParam ?? "page")
+                throw APIError.invalid(
+                    "\(cursorParam ?? "cursor") '\(cursorID)' is not in this collection.", param: cursorParam ?? "page")
             }
             return position(ofIndex: i)
         }

@@ -100,7 +100,8 @@ public final class Store {
     // MARK: Threads
 
     /// Endpoint 1. A session with no thread gets its coordinator on this call.
-    public func listThreads(sessionID: String, page: PageRequest, statuses: [ThreadStatus]) throws(APIError) -> [UInt8] {
+    public func listThreads(sessionID: String, page: PageRequest, statuses: [ThreadStatus]) throws(APIError) -> [UInt8]
+    {
         let session = try session(sessionID)
         ensureCoordinator(session)
         var index: [String: Int] = [:]
@@ -136,10 +137,12 @@ public final class Store {
         status: ThreadStatus
     ) throws(APIError) -> SessionThread {
         guard !parent.status.isFinal else {
-            throw APIError.conflict("Parent thread '\(parent.id)' is \(parent.status.rawValue) and cannot start a child.")
+            throw APIError.conflict(
+                "Parent thread '\(parent.id)' is \(parent.status.rawValue) and cannot start a child.")
         }
         guard !status.isFinal else {
-            throw APIError.invalid("A new thread starts idle, running or blocked, not \(status.rawValue).", param: "status")
+            throw APIError.invalid(
+                "A new thread starts idle, running or blocked, not \(status.rawValue).", param: "status")
         }
         let now = clock.now()
         let toolUse = toolUseID ?? ids.make("toolu")
@@ -227,7 +230,8 @@ public final class Store {
     /// Appends an event a test author supplied. The server fills `id`, `schema_version`,
     /// `session_id`, `session_thread_id`, `created_at` and `processed_at` when absent and
     /// keeps every other field as given.
-    public func appendSuppliedEvent(_ raw: JSON, to thread: SessionThread, path: String) throws(APIError) -> StoredEvent {
+    public func appendSuppliedEvent(_ raw: JSON, to thread: SessionThread, path: String) throws(APIError) -> StoredEvent
+    {
         try validateSuppliedEvent(raw, to: thread, path: path)
         guard case .object(var given) = raw, let type = raw["type"]?.stringValue else { throw APIError.internalError() }
         let id = raw["id"]?.stringValue ?? ids.make("evt")
@@ -239,7 +243,8 @@ public final class Store {
         given.removeAll { skip.contains($0.0) }
         let created = raw["created_at"] ?? .string(Timestamp.format(clock.now()))
         let processed = raw["processed_at"] ?? created
-        let event = StoredEvent(id: id, type: type, json: .object(head + given + [("created_at", created), ("processed_at", processed)]))
+        let event = StoredEvent(
+            id: id, type: type, json: .object(head + given + [("created_at", created), ("processed_at", processed)]))
         record(event, in: thread)
         return event
     }
@@ -265,7 +270,8 @@ public final class Store {
         }
         if status == .blocked {
             guard let waitingOn else {
-                throw APIError.invalid("A blocked thread needs 'waiting_on': {thread_id, tool_use_id}.", param: "waiting_on")
+                throw APIError.invalid(
+                    "A blocked thread needs 'waiting_on': {thread_id, tool_use_id}.", param: "waiting_on")
             }
             guard let target = threadsByID[waitingOn.threadID], target.sessionID == thread.sessionID,
                 target.id != thread.id
@@ -283,7 +289,9 @@ public final class Store {
         switch status {
         case .running:
             thread.stopReason = stopReason ?? .object([])
-            addEvent(to: thread, type: "session.thread_status_running", fields: [("agent_name", agentName), ("status", "running")], at: now)
+            addEvent(
+                to: thread, type: "session.thread_status_running",
+                fields: [("agent_name", agentName), ("status", "running")], at: now)
         case .idle:
             thread.stopReason = stopReason ?? ["type": "end_turn"]
             addEvent(
@@ -302,7 +310,8 @@ public final class Store {
             thread.stopReason = stopReason ?? ["type": "terminated"]
             addEvent(
                 to: thread, type: "session.thread_status_terminated",
-                fields: [("agent_name", agentName), ("status", "terminated"), ("stop_reason", thread.stopReason)], at: now)
+                fields: [("agent_name", agentName), ("status", "terminated"), ("stop_reason", thread.stopReason)],
+                at: now)
             observer?.threadFinished(thread)
         case .archived:
             break
@@ -319,7 +328,8 @@ public final class Store {
     public func archive(sessionID: String, threadID: String) throws(APIError) -> SessionThread {
         let thread = try thread(threadID, in: sessionID)
         if thread.role == .coordinator {
-            throw APIError.conflict("Thread '\(thread.id)' is the session's coordinator; coordinator threads cannot be archived.")
+            throw APIError.conflict(
+                "Thread '\(thread.id)' is the session's coordinator; coordinator threads cannot be archived.")
         }
         guard thread.status == .idle else {
             throw APIError.conflict(
@@ -343,14 +353,18 @@ public final class Store {
             waiting.updatedAt = now
             addEvent(
                 to: waiting, type: "agent.tool_result",
-                fields: [("tool_use_id", .string(toolUse)), ("content", "Agent cancelled."), ("is_error", true)], at: now)
+                fields: [("tool_use_id", .string(toolUse)), ("content", "Agent cancelled."), ("is_error", true)],
+                at: now)
             addEvent(
                 to: waiting, type: "session.thread_status_running",
                 fields: [("agent_name", .string(waiting.agent.name)), ("status", "running")], at: now)
         }
         addEvent(
             to: thread, type: "session.thread_status_terminated",
-            fields: [("agent_name", .string(thread.agent.name)), ("status", "archived"), ("stop_reason", ["type": "archive"])],
+            fields: [
+                ("agent_name", .string(thread.agent.name)), ("status", "archived"),
+                ("stop_reason", ["type": "archive"]),
+            ],
             at: now)
         session.updatedAt = now
         observer?.threadFinished(thread)
@@ -363,7 +377,8 @@ public final class Store {
         into thread: SessionThread, from: SessionThread, content: JSON, status: MailboxStatus
     ) throws(APIError) -> MailboxMessage {
         guard from.sessionID == thread.sessionID else {
-            throw APIError.invalid("from_thread_id '\(from.id)' is not a thread of this session.", param: "from_thread_id")
+            throw APIError.invalid(
+                "from_thread_id '\(from.id)' is not a thread of this session.", param: "from_thread_id")
         }
         let message = MailboxMessage(
             id: ids.make("msg"), fromThreadID: from.id, toThreadID: thread.id, content: content, status: status,
@@ -382,7 +397,9 @@ extension Store {
             let path = items.count == 1 ? "event" : "events[\(i)]"
             try validateSuppliedEvent(item, to: thread, path: path)
             if let id = item["id"]?.stringValue {
-                guard seen.insert(id).inserted else { throw APIError.invalid("\(path).id '\(id)' is given twice.", param: "\(path).id") }
+                guard seen.insert(id).inserted else {
+                    throw APIError.invalid("\(path).id '\(id)' is given twice.", param: "\(path).id")
+                }
             }
         }
         var out: [StoredEvent] = []

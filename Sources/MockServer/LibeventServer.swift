@@ -72,7 +72,9 @@ public final class LibeventServer: Scheduler {
         guard ok == 0 else { throw ServerError("getsockname failed: \(String(cString: strerror(errno)))") }
         if Int32(storage.ss_family) == AF_INET6 {
             return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             }
         }
         return withUnsafePointer(to: &storage) {
@@ -202,7 +204,12 @@ public final class LibeventServer: Scheduler {
 
     func startStream(_ stream: StreamReply, on req: OpaquePointer) {
         guard !stopping, let conn = evhttp_request_get_connection(req) else {
-            send(HTTPResponse(status: 503, body: Array(#"{"type":"error","error":{"type":"api_error","message":"The server is shutting down."}}"#.utf8)), to: req)
+            send(
+                HTTPResponse(
+                    status: 503,
+                    body: Array(
+                        #"{"type":"error","error":{"type":"api_error","message":"The server is shutting down."}}"#.utf8)
+                ), to: req)
             return
         }
         let out = evhttp_request_get_output_headers(req)

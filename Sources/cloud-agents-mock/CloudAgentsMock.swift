@@ -8,7 +8,8 @@ import MockServer
 struct CloudAgentsMock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloud-agents-mock",
-        abstract: "A local mock of the Qoder Cloud Agents Managed Agents API (sessions, threads, events, SSE, archive).",
+        abstract:
+            "A local mock of the Qoder Cloud Agents Managed Agents API (sessions, threads, events, SSE, archive).",
         discussion: """
             Serves the API under /api/v1/cloud and /v1, and a control API for tests under /_mock.
             After binding it prints one line on stdout: 'cloud-agents-mock listening on http://HOST:PORT'.
@@ -27,7 +28,8 @@ struct CloudAgentsMock: ParsableCommand {
 
     @Option(
         name: .customLong("token"),
-        help: "Accepted bearer token (repeatable; also CLOUD_AGENTS_MOCK_TOKENS, comma-separated). Without any, every non-empty token is accepted."
+        help:
+            "Accepted bearer token (repeatable; also CLOUD_AGENTS_MOCK_TOKENS, comma-separated). Without any, every non-empty token is accepted."
     )
     var tokens: [String] = []
 
@@ -95,7 +97,8 @@ struct CloudAgentsMock: ParsableCommand {
         var config = AppConfig()
         config.tokens = tokens
         if let fromEnv = environment["CLOUD_AGENTS_MOCK_TOKENS"] {
-            config.tokens += fromEnv.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            config.tokens += fromEnv.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
         }
         config.adminToken = adminToken ?? environment["CLOUD_AGENTS_MOCK_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         config.seed = seed
@@ -115,7 +118,8 @@ struct CloudAgentsMock: ParsableCommand {
         do {
             app = try MockApp(config: config, fixture: fixture, clock: clock, logger: logger)
         } catch {
-            FileHandle.standardError.write(Data("cloud-agents-mock: \(config.fixtureSource): \(error.path): \(error.message)\n".utf8))
+            FileHandle.standardError.write(
+                Data("cloud-agents-mock: \(config.fixtureSource): \(error.path): \(error.message)\n".utf8))
             throw ExitCode(2)
         }
 
@@ -147,7 +151,8 @@ struct CloudAgentsMock: ParsableCommand {
         // The ready line: exactly one line on stdout, written unbuffered.
         FileHandle.standardOutput.write(Data("cloud-agents-mock listening on http://\(shownHost):\(bound)\n".utf8))
         logger.info(
-            "serving \(config.fixtureSource): \(app.store.sessions.count) session(s); API under /api/v1/cloud and /v1, control API under /_mock")
+            "serving \(config.fixtureSource): \(app.store.sessions.count) session(s); API under /api/v1/cloud and /v1, control API under /_mock"
+        )
         server.run()
         logger.info("stopped")
     }

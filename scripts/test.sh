@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the Swift unit tests
+# (the app driven with request values), then the pytest suites that start the
+# real binary on port 0 (end-to-end, streaming, control API, the official
+# Python SDK, the OpenAPI document and schemathesis). Ends with pytest's summary.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$repo/scripts/setup.sh" --python
+cd "$repo"
+"$repo/scripts/format-check.sh"
+swift build --product cloud-agents-mock
+swift test 2>&1 | tail -n 40
+export CLOUD_AGENTS_MOCK_BIN="$repo/.build/debug/cloud-agents-mock"
+exec "$repo/.venv/bin/python" -m pytest "$repo/Tests" -p no:cacheprovider "$@"
