@@ -151,7 +151,7 @@ private struct FixtureReader {
 
     /// An agent reference: a snapshot object `{id, name, model, version}`, an id
     /// string, or `agent_id` (+ `agent_version`) on the owner, resolved in the roster.
-    func agentRef(_ obj: JSON, _ path: String) throws(FixtureError) -> Agent {
+    func agentRef(_ obj: JSON, _ path: String, fallback: Agent? = nil) throws(FixtureError) -> Agent {
         if let a = obj["agent"], case .object = a {
             let p = "\(path).agent"
             guard let id = a["id"]?.stringValue else { throw fail("\(p).id", "is required") }
@@ -168,6 +168,7 @@ private struct FixtureReader {
         if let id = obj["agent_id"]?.stringValue {
             return try roster(id, version: obj["agent_version"]?.intValue, "\(path).agent_id")
         }
+        if let fallback { return fallback }
         throw fail("\(path).agent", "is required (an agent id, or {id, name, model, version})")
     }
 
@@ -272,7 +273,8 @@ private struct FixtureReader {
         if status == .blocked, obj["waiting_on"] == nil || obj["waiting_on"]!.isNull {
             throw fail("\(path).waiting_on", "a blocked thread needs {thread_id, tool_use_id}")
         }
-        let agent = try agentRef(obj, path)
+        // A thread without an agent runs the session's agent.
+        let agent = try agentRef(obj, path, fallback: session.agent)
         let created = try time(obj, "created_at", path, default: session.createdAt)!
         let updated = try time(obj, "updated_at", path, default: created)!
         var stopReason: JSON
