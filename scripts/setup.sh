@@ -19,6 +19,8 @@ apt_packages=()
 if ! command -v pkg-config >/dev/null 2>&1; then apt_packages+=(pkg-config); fi
 if ! pkg-config --exists libevent_pthreads 2>/dev/null; then apt_packages+=(libevent-dev); fi
 if [ "$want_python" -eq 1 ]; then
+  # The end-to-end tests run the seed pages' and the README's curl examples as written.
+  if ! command -v curl >/dev/null 2>&1; then apt_packages+=(curl); fi
   if ! command -v python3 >/dev/null 2>&1; then apt_packages+=(python3 python3-venv python3-pip); fi
   if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     apt_packages+=(python3-venv)
