@@ -9,6 +9,6 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 "$repo/scripts/format-check.sh"
 swift build --product cloud-agents-mock
-swift test 2>&1 | tail -n 40
+swift test
 export CLOUD_AGENTS_MOCK_BIN="$repo/.build/debug/cloud-agents-mock"
 exec "$repo/.venv/bin/python" -m pytest "$repo/Tests" -p no:cacheprovider "$@"

@@ -55,7 +55,8 @@ public struct MailboxMessage: Equatable {
 public final class StoredEvent {
     public let id: String
     public let type: String
-    public let json: JSON
+    /// The event's JSON, encoded once. Only the bytes are kept: pages and frames are
+    /// built from them, and the rare export parses them back.
     public let bytes: [UInt8]
     /// The SSE frame for this event, built on first use.
     public private(set) lazy var frame: [UInt8] = {
@@ -70,8 +71,13 @@ public final class StoredEvent {
     public init(id: String, type: String, json: JSON) {
         self.id = id
         self.type = type
-        self.json = json
         self.bytes = json.encoded()
+    }
+
+    /// The event as a JSON value (state export, control API answers).
+    public var json: JSON {
+        // The bytes were produced by our own encoder, so they always parse.
+        (try? JSON.parse(bytes)) ?? .null
     }
 }
 
