@@ -1,0 +1,36 @@
+# cloud-agents-mock in a container:
+#   docker build -t cloud-agents-mock .
+#   docker run --rm -p 8787:8787 cloud-agents-mock
+#   docker run --rm -p 8787:8787 -v "$PWD/fixtures:/fixtures:ro" cloud-agents-mock --fixtures /fixtures/default.json
+# No engine runs on the project's build machines; scripts/check-docker.sh checks
+# what can be checked without one (same build command, same runtime layout).
+
+ARG SWIFT_IMAGE=swift:6.1-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
+
+FROM ${SWIFT_IMAGE} AS build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libevent-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+# The Swift runtime and Foundation are linked in, so the runtime image needs only libevent.
+RUN swift build -c release --product cloud-agents-mock --static-swift-stdlib
+RUN mkdir -p /out \
+    && cp .build/release/cloud-agents-mock /out/ \
+    && cp -R .build/release/cloud-agents-mock_MockCore.resources /out/
+
+FROM ${RUNTIME_IMAGE}
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libevent-2.1-7 libevent-pthreads-2.1-7 libstdc++6 \
+    && rm -rf /var/lib/apt/lists/*
+# The resource bundle (default fixture, OpenAPI document) sits beside the binary.
+COPY --from=build /out/ /opt/cloud-agents-mock/
+RUN useradd --system --no-create-home mock
+USER mock
+EXPOSE 8787
+# The server handles SIGTERM itself (ends open streams, exits 0), also as PID 1.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/opt/cloud-agents-mock/cloud-agents-mock", "--host", "0.0.0.0", "--port", "8787"]
