@@ -5,7 +5,7 @@
 # No engine runs on the project's build machines; scripts/check-docker.sh checks
 # what can be checked without one (same build command, same runtime layout).
 
-ARG SWIFT_IMAGE=swift:6.1-bookworm
+ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
