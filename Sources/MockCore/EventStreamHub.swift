@@ -1,22 +1,35 @@
 import MockHTTP
 
-/// Live SSE subscribers, per thread. Opening a stream writes the thread's history
-/// and registers the subscriber in the same loop turn, so no event can fall
-/// between the two; every later event is fanned out as the store writes it.
+/// Live SSE subscribers, per thread.
+///
+/// Each subscriber keeps a cursor into its thread's event list: the position of
+/// the next event it has not been sent yet. Opening a stream registers the
+/// subscriber and replays the history from its cursor at the reader's pace (never
+/// more than the sink's `paceBytes` queued); a subscriber whose cursor has reached
+/// the end gets every new event as the store writes it. A replay that is still
+/// going when events arrive simply reads them from the list later, so no event is
+/// lost, repeated or reordered, however the two interleave.
 public final class EventStreamHub: StoreObserver {
     final class Subscription {
         let sink: StreamSink
-        let threadID: String
+        let thread: SessionThread
         let types: Set<String>
+        /// Position in `thread.events` of the next event not yet considered.
+        var next: Int
         /// Injected fault: drop the connection after this many more frames.
         var framesLeft: Int?
+        /// False once removed from the hub; a replay waiting on its sink then stops.
+        var registered = true
 
-        init(sink: StreamSink, threadID: String, types: Set<String>, framesLeft: Int?) {
+        init(sink: StreamSink, thread: SessionThread, types: Set<String>, next: Int, framesLeft: Int?) {
             self.sink = sink
-            self.threadID = threadID
+            self.thread = thread
             self.types = types
+            self.next = next
             self.framesLeft = framesLeft
         }
+
+        var caughtUp: Bool { next >= thread.events.count }
 
         func wants(_ event: StoredEvent) -> Bool { types.isEmpty || types.contains(event.type) }
 
@@ -47,33 +60,61 @@ public final class EventStreamHub: StoreObserver {
     public func open(
         thread: SessionThread, after lastEventID: String?, types: Set<String>, dropAfterFrames: Int?, sink: StreamSink
     ) {
-        let sub = Subscription(sink: sink, threadID: thread.id, types: types, framesLeft: dropAfterFrames)
         var start = 0
         if let lastEventID, let i = thread.eventIndex[lastEventID] { start = i + 1 }
-        var i = start
-        while i < thread.events.count {
-            let event = thread.events[i]
-            i += 1
-            guard sub.wants(event) else { continue }
-            framesWritten += 1
-            guard sub.deliver(event) else { return }
-        }
-        if thread.status.isFinal {
-            sink.finish()
-            return
-        }
+        let sub = Subscription(sink: sink, thread: thread, types: types, next: start, framesLeft: dropAfterFrames)
         byThread[thread.id, default: []].append(sub)
         openCount += 1
         sink.onClose = { [weak self, weak sub] in
             guard let self, let sub else { return }
             self.remove(sub)
         }
+        replay(sub)
+    }
+
+    /// Writes history from the subscriber's cursor until it has caught up, or until
+    /// the sink holds `paceBytes`, in which case it carries on once the reader has
+    /// taken half of that. A caught-up subscriber of a final thread is ended.
+    private func replay(_ sub: Subscription) {
+        guard sub.registered else { return }
+        let pace = sub.sink.paceBytes
+        while !sub.caughtUp {
+            let event = sub.thread.events[sub.next]
+            guard sub.wants(event) else {
+                sub.next += 1
+                continue
+            }
+            let queued = sub.sink.bufferedBytes
+            if queued > 0 && queued + event.frame.count > pace {
+                // Wait until the frame fits under the pace with room to spare (half
+                // the pace, at least), so the next pass surely writes; a frame bigger
+                // than the pace itself waits for an empty queue.
+                let threshold = event.frame.count >= pace ? 0 : min(pace / 2, pace - event.frame.count)
+                sub.sink.whenDrained(to: threshold) { [weak self, weak sub] in
+                    guard let self, let sub else { return }
+                    self.replay(sub)
+                }
+                return
+            }
+            sub.next += 1
+            framesWritten += 1
+            guard sub.deliver(event) else {
+                remove(sub)
+                return
+            }
+        }
+        if sub.thread.status.isFinal {
+            remove(sub)
+            sub.sink.finish()
+        }
     }
 
     private func remove(_ sub: Subscription) {
-        guard var list = byThread[sub.threadID], let i = list.firstIndex(where: { $0 === sub }) else { return }
+        guard sub.registered else { return }
+        sub.registered = false
+        guard var list = byThread[sub.thread.id], let i = list.firstIndex(where: { $0 === sub }) else { return }
         list.remove(at: i)
-        byThread[sub.threadID] = list.isEmpty ? nil : list
+        byThread[sub.thread.id] = list.isEmpty ? nil : list
         openCount -= 1
         sub.sink.onClose = nil
     }
@@ -82,7 +123,12 @@ public final class EventStreamHub: StoreObserver {
 
     public func eventAdded(_ event: StoredEvent, to thread: SessionThread) {
         guard let list = byThread[thread.id] else { return }
-        for sub in list where sub.wants(event) {
+        let position = thread.events.count - 1
+        // Only subscribers whose cursor stood right at this event are live; the
+        // others are still replaying and will read it from the list.
+        for sub in list where sub.next == position {
+            sub.next += 1
+            guard sub.wants(event) else { continue }
             framesWritten += 1
             if !sub.deliver(event) { remove(sub) }
         }
@@ -90,7 +136,8 @@ public final class EventStreamHub: StoreObserver {
 
     public func threadFinished(_ thread: SessionThread) {
         guard let list = byThread[thread.id] else { return }
-        for sub in list {
+        // Subscribers still replaying end when their replay reaches the final event.
+        for sub in list where sub.caughtUp {
             remove(sub)
             sub.sink.finish()
         }

@@ -46,7 +46,7 @@ public enum Fixture {
         if let w = t.waitingOn {
             pairs.append(("waiting_on", ["thread_id": .string(w.threadID), "tool_use_id": .string(w.toolUseID)]))
         }
-        pairs.append(("events", .array(t.events.map(\.json))))
+        pairs.append(("events", .array(t.events.map { .encoded($0.bytes) })))
         pairs.append(("mailbox", .array(t.mailbox.map(mailboxJSON))))
         return .object(pairs)
     }
@@ -330,11 +330,16 @@ private struct FixtureReader {
         ]
         let headKeys = Set(head.map(\.0)).union(["created_at", "processed_at"])
         given.removeAll { headKeys.contains($0.0) }
-        let createdJSON = obj["created_at"] ?? .string(Timestamp.format(created))
+        // A null time is absent, like every other optional field (the event must carry real times).
+        func present(_ key: String) -> JSON? {
+            guard let v = obj[key], !v.isNull else { return nil }
+            return v
+        }
+        let createdJSON = present("created_at") ?? .string(Timestamp.format(created))
         return StoredEvent(
             id: eid, type: type,
             json: .object(
-                head + given + [("created_at", createdJSON), ("processed_at", obj["processed_at"] ?? createdJSON)]))
+                head + given + [("created_at", createdJSON), ("processed_at", present("processed_at") ?? createdJSON)]))
     }
 
     mutating func readMessage(_ value: JSON, _ path: String, thread: SessionThread) throws(FixtureError)

@@ -20,6 +20,13 @@ public final class IDGenerator {
         lastMillis = -1
     }
 
+    /// After the clock was set back (`/_mock/clock/freeze` at an earlier instant),
+    /// new ids carry the clock's time again instead of staying after the latest id
+    /// made: a test that freezes the clock gets ids whose time bits match `created_at`.
+    public func followClock() {
+        if clock.now() < lastMillis { lastMillis = -1 }
+    }
+
     public func make(_ prefix: String) -> String {
         var millis = max(clock.now(), 0)
         if millis <= lastMillis {

@@ -123,6 +123,7 @@ extension MockApp {
                 at = t
             }
             clock.freeze(at: at)
+            ids.followClock()
             return MockApp.json(200, clockJSON())
         }
         controlRouter.add("POST", "/clock/advance") { [unowned self] ctx throws(APIError) in
@@ -141,11 +142,20 @@ extension MockApp {
             } else {
                 throw APIError.invalid("Give 'ms' (milliseconds) or 'by' (a duration like '30s').", param: "ms")
             }
+            // The clock must stay writable as RFC 3339 (4-digit years); a huge step would
+            // also overflow Int64 and stop the server.
+            let (target, overflow) = clock.now().addingReportingOverflow(ms)
+            guard !overflow, target <= Timestamp.latest else {
+                throw APIError.invalid(
+                    "Advancing by \(ms) ms would move the clock past 9999-12-31T23:59:59.999Z.",
+                    param: body["ms"] != nil ? "ms" : "by")
+            }
             clock.advance(by: ms)
             return MockApp.json(200, clockJSON())
         }
         controlRouter.add("POST", "/clock/resume") { [unowned self] _ throws(APIError) in
             clock.resume()
+            ids.followClock()
             return MockApp.json(200, clockJSON())
         }
     }
@@ -165,15 +175,28 @@ extension MockApp {
         ]
     }
 
-    /// Back to the fixture as loaded at start: world, tokens, journal, faults, clock
-    /// and id seed. Open streams end. Done in one loop turn, so it is atomic.
+    /// Back to the state right after start: the fixture's world, tokens, an empty
+    /// journal counting from 1 (pending waits answered unmatched), no faults, the
+    /// starting clock mode and the id seed, so the same requests after a reset get
+    /// the same bytes as after a fresh start. Open streams end. Done in one loop
+    /// turn, so no request observes it half-done.
+    ///
+    /// The fixture is decoded and checked once, at start; resets clone that world
+    /// (events are immutable and shared), which costs a few allocations per thread
+    /// instead of a full fixture load: see scripts/bench_reset.py.
     public func reset() throws(FixtureError) {
-        clock.resume()
+        clock.restart()
         ids.reseed(config.seed)
-        let fresh = try Fixture.load(fixture, clock: clock, ids: ids)
-        for token in config.tokens { fresh.addToken(token) }
-        store.adopt(fresh)
-        journal.clear()
+        let template: Store
+        if let resetTemplate {
+            template = resetTemplate
+        } else {
+            template = try Fixture.load(fixture, clock: clock, ids: ids)
+            for token in config.tokens { template.addToken(token) }
+            resetTemplate = template
+        }
+        store.adopt(template.clone())
+        journal.restart()
         faults.clear()
     }
 
@@ -183,15 +206,45 @@ extension MockApp {
         let thread = "/sessions/{session_id}/threads/{thread_id}"
         controlRouter.add("POST", "/sessions") { [unowned self] ctx throws(APIError) in
             let body = try ctx.jsonObject()
-            let agent = body["agent"] != nil ? try resolveAgent(body["agent"], param: "agent") : try defaultAgent()
-            let session = store.createSession(
-                agent: agent, environmentID: body["environment_id"]?.stringValue, title: body["title"]?.stringValue,
-                metadata: body["metadata"]?.objectValue != nil ? body["metadata"]! : .object([]))
-            if body["coordinator"]?.boolValue != false || body["children"] != nil {
-                let coordinator = store.ensureCoordinator(session)
-                for (i, child) in (body["children"]?.arrayValue ?? []).enumerated() {
-                    _ = try createChild(child, in: session, parent: coordinator, path: "children[\(i)]")
+            try Self.rejectUnknownFields(
+                body, known: ["agent", "environment_id", "title", "metadata", "coordinator", "children"])
+            // Everything is checked before anything is created: a bad child leaves no half-built session.
+            let agent = try optionalAgent(body, "agent")
+            let environmentID = try Self.optionalString(body, "environment_id")
+            let title = try Self.optionalString(body, "title")
+            var metadata = JSON.object([])
+            if let m = body["metadata"], !m.isNull {
+                guard case .object = m else {
+                    throw APIError.invalid("metadata must be an object, got \(m.typeName).", param: "metadata")
                 }
+                metadata = m
+            }
+            var withCoordinator = true
+            if let c = body["coordinator"], !c.isNull {
+                guard let flag = c.boolValue else {
+                    throw APIError.invalid("coordinator must be true or false.", param: "coordinator")
+                }
+                withCoordinator = flag
+            }
+            var plans: [ChildPlan] = []
+            if let c = body["children"], !c.isNull {
+                guard let list = c.arrayValue else {
+                    throw APIError.invalid("children must be an array of thread objects.", param: "children")
+                }
+                if !withCoordinator && !list.isEmpty {
+                    throw APIError.invalid(
+                        "children need the coordinator; drop 'coordinator: false' or the children.",
+                        param: "coordinator")
+                }
+                for (i, child) in list.enumerated() {
+                    plans.append(try planChild(child, path: "children[\(i)]", allowParent: false))
+                }
+            }
+            let session = store.createSession(
+                agent: agent, environmentID: environmentID, title: title, metadata: metadata)
+            if withCoordinator {
+                let coordinator = store.ensureCoordinator(session)
+                for plan in plans { _ = try create(plan, in: session, parent: coordinator) }
             }
             var out = session.json
             out.set("threads", .array(session.threads.map(\.json)))
@@ -200,13 +253,19 @@ extension MockApp {
         controlRouter.add("POST", "/sessions/{session_id}/threads") { [unowned self] ctx throws(APIError) in
             let session = try store.session(ctx.param("session_id"))
             let body = try ctx.jsonObject()
+            let plan = try planChild(body, path: nil, allowParent: true)
             let parent: SessionThread
-            if let pid = body["parent_thread_id"]?.stringValue {
-                parent = try store.thread(pid, in: session.id)
+            if let pid = plan.parentThreadID {
+                guard let p = session.thread(pid) else {
+                    throw APIError.invalid(
+                        "parent_thread_id '\(pid)' is not a thread of session '\(session.id)'.",
+                        param: "parent_thread_id")
+                }
+                parent = p
             } else {
                 parent = store.ensureCoordinator(session)
             }
-            let child = try createChild(body, in: session, parent: parent, path: "body")
+            let child = try create(plan, in: session, parent: parent)
             return MockApp.json(201, child.bytes)
         }
         controlRouter.add("POST", thread + "/events") { [unowned self] ctx throws(APIError) in
@@ -230,8 +289,9 @@ extension MockApp {
             let thread = try store.thread(ctx.param("thread_id"), in: ctx.param("session_id"))
             let body = try ctx.jsonObject()
             guard let text = body["status"]?.stringValue, let status = ThreadStatus(rawValue: text) else {
+                let got = body["status"].map { $0.stringValue.map { "'\($0)'" } ?? $0.typeName } ?? "nothing"
                 throw APIError.invalid(
-                    "status must be one of running, idle, blocked, terminated.", param: "status")
+                    "status must be one of running, idle, blocked, terminated (got \(got)).", param: "status")
             }
             var stopReason: JSON?
             if let sr = body["stop_reason"], !sr.isNull {
@@ -242,12 +302,27 @@ extension MockApp {
             }
             var wait: WaitTarget?
             if let w = body["waiting_on"], !w.isNull {
-                guard let tid = w["thread_id"]?.stringValue else {
-                    throw APIError.invalid("waiting_on.thread_id is required.", param: "waiting_on.thread_id")
+                guard status == .blocked else {
+                    throw APIError.invalid(
+                        "waiting_on applies only to status 'blocked' (got '\(status.rawValue)').", param: "waiting_on")
                 }
-                let threadTarget = try? store.thread(tid, in: thread.sessionID)
-                let toolUse = w["tool_use_id"]?.stringValue ?? threadTarget?.createdByToolUseID ?? ids.make("toolu")
-                wait = WaitTarget(threadID: tid, toolUseID: toolUse)
+                guard case .object = w else {
+                    throw APIError.invalid(
+                        "waiting_on must be an object {thread_id, tool_use_id?}, got \(w.typeName).",
+                        param: "waiting_on")
+                }
+                guard let tid = w["thread_id"]?.stringValue else {
+                    throw APIError.invalid(
+                        "waiting_on.thread_id is required (a thread of this session).", param: "waiting_on.thread_id")
+                }
+                guard let target = store.anyThread(tid), target.sessionID == thread.sessionID, target.id != thread.id
+                else {
+                    throw APIError.invalid(
+                        "waiting_on.thread_id '\(tid)' is not another thread of this session.",
+                        param: "waiting_on.thread_id")
+                }
+                let toolUse = try Self.optionalString(w, "tool_use_id", path: "waiting_on.tool_use_id")
+                wait = WaitTarget(threadID: tid, toolUseID: toolUse ?? target.createdByToolUseID ?? ids.make("toolu"))
             }
             try store.setStatus(thread, to: status, stopReason: stopReason, waitingOn: wait)
             return MockApp.json(200, thread.bytes)
@@ -262,15 +337,16 @@ extension MockApp {
             guard let content = body["content"] else {
                 throw APIError.invalid("content is required.", param: "content")
             }
-            let fromID = body["from_thread_id"]?.stringValue ?? thread.parentThreadID ?? thread.id
+            let fromID = try Self.optionalString(body, "from_thread_id") ?? thread.parentThreadID ?? thread.id
             guard let from = store.anyThread(fromID), from.sessionID == thread.sessionID else {
                 throw APIError.invalid(
                     "from_thread_id '\(fromID)' is not a thread of this session.", param: "from_thread_id")
             }
             var status = MailboxStatus.pending
-            if let s = body["status"]?.stringValue {
+            if let s = try Self.optionalString(body, "status") {
                 guard let parsed = MailboxStatus(rawValue: s) else {
-                    throw APIError.invalid("status must be pending, delivered or cancelled.", param: "status")
+                    throw APIError.invalid(
+                        "status must be pending, delivered or cancelled (got '\(s)').", param: "status")
                 }
                 status = parsed
             }
@@ -308,20 +384,73 @@ extension MockApp {
         return a
     }
 
-    func createChild(_ body: JSON, in session: Session, parent: SessionThread, path: String) throws(APIError)
-        -> SessionThread
-    {
-        let agent = body["agent"] != nil ? try resolveAgent(body["agent"], param: "\(path).agent") : try defaultAgent()
+    /// A child thread as asked for, checked but not yet created.
+    struct ChildPlan {
+        var agent: Agent
+        var name: String?
+        var toolUseID: String?
+        var status: ThreadStatus
+        var parentThreadID: String?
+    }
+
+    /// Checks a child thread's description; `path` prefixes the field names in
+    /// messages (`children[1].status`), nil for a body that is the thread itself.
+    func planChild(_ body: JSON, path: String?, allowParent: Bool) throws(APIError) -> ChildPlan {
+        func field(_ key: String) -> String { path.map { "\($0).\(key)" } ?? key }
+        guard case .object = body else {
+            let what = path ?? "The request body"
+            throw APIError.invalid("\(what) must be a thread object, got \(body.typeName).", param: path)
+        }
+        var known: Set<String> = ["agent", "name", "created_by_tool_use_id", "status"]
+        if allowParent { known.insert("parent_thread_id") }
+        try Self.rejectUnknownFields(body, known: known, path: path)
         var status = ThreadStatus.running
-        if let s = body["status"]?.stringValue {
-            guard let parsed = ThreadStatus(rawValue: s) else {
-                throw APIError.invalid("\(path).status '\(s)' is not a thread status.", param: "\(path).status")
+        if let s = try Self.optionalString(body, "status", path: field("status")) {
+            guard let parsed = ThreadStatus(rawValue: s), !parsed.isFinal else {
+                throw APIError.invalid(
+                    "\(field("status")) '\(s)' is not a starting status (expected idle, running or blocked).",
+                    param: field("status"))
             }
             status = parsed
         }
-        return try store.createChild(
-            in: session, parent: parent, agent: agent, name: body["name"]?.stringValue,
-            toolUseID: body["created_by_tool_use_id"]?.stringValue, status: status)
+        return ChildPlan(
+            agent: try optionalAgent(body, "agent", path: field("agent")),
+            name: try Self.optionalString(body, "name", path: field("name")),
+            toolUseID: try Self.optionalString(body, "created_by_tool_use_id", path: field("created_by_tool_use_id")),
+            status: status,
+            parentThreadID: allowParent
+                ? try Self.optionalString(body, "parent_thread_id", path: field("parent_thread_id")) : nil)
+    }
+
+    func create(_ plan: ChildPlan, in session: Session, parent: SessionThread) throws(APIError) -> SessionThread {
+        try store.createChild(
+            in: session, parent: parent, agent: plan.agent, name: plan.name, toolUseID: plan.toolUseID,
+            status: plan.status)
+    }
+
+    /// `agent` when given (an id or `{id, version?}`), else the fixture's first agent.
+    func optionalAgent(_ body: JSON, _ key: String, path: String? = nil) throws(APIError) -> Agent {
+        guard let v = body[key], !v.isNull else { return try defaultAgent() }
+        return try resolveAgent(v, param: path ?? key)
+    }
+
+    /// A string field that may be absent or null; any other type is a 400 naming it.
+    static func optionalString(_ body: JSON, _ key: String, path: String? = nil) throws(APIError) -> String? {
+        guard let v = body[key], !v.isNull else { return nil }
+        guard let s = v.stringValue else {
+            let name = path ?? key
+            throw APIError.invalid("\(name) must be a string, got \(v.typeName).", param: name)
+        }
+        return s
+    }
+
+    /// Test authors' typos (`time` for `times`) are refused rather than silently ignored.
+    static func rejectUnknownFields(_ body: JSON, known: Set<String>, path: String? = nil) throws(APIError) {
+        for (key, _) in body.objectValue ?? [] where !known.contains(key) {
+            let name = path.map { "\($0).\(key)" } ?? key
+            throw APIError.invalid(
+                "Unknown field '\(name)'; expected \(known.sorted().joined(separator: ", ")).", param: name)
+        }
     }
 
     // MARK: Journal and faults
@@ -329,7 +458,13 @@ extension MockApp {
     private func registerObservationRoutes() {
         controlRouter.add("GET", "/journal") { [unowned self] ctx throws(APIError) in
             let filter = try journalFilter(ctx.query)
-            let limit = ctx.query.first("limit").flatMap(Int.init)
+            var limit: Int?
+            if let raw = ctx.query.first("limit") {
+                guard let n = Int(raw), n >= 1 else {
+                    throw APIError.invalid("limit must be a positive integer, got '\(raw)'.", param: "limit")
+                }
+                limit = n
+            }
             let found = journal.find(filter, limit: limit)
             return MockApp.json(200, ["data": .array(found.map(\.json)), "last_seq": .int(journal.lastSeq)])
         }
@@ -355,7 +490,7 @@ extension MockApp {
                     guard !done else { return }
                     done = true
                     timer?.cancel()
-                    deliver(MockApp.json(200, ["matched": true, "entry": entry.json]))
+                    deliver(MockApp.json(200, ["matched": .bool(entry != nil), "entry": entry?.json ?? .null]))
                 }
                 if done { return }
                 timer = scheduler.schedule(after: timeout) {
@@ -390,7 +525,13 @@ extension MockApp {
         var since = 0
         if let raw = query.first("since") {
             guard let n = Int(raw), n >= 0 else {
-                throw APIError.invalid("since must be a sequence number.", param: "since")
+                throw APIError.invalid("since must be a sequence number (an entry's seq, or last_seq).", param: "since")
+            }
+            // A since from before a reset (sequence numbers restart) would hide new requests.
+            guard n <= journal.lastSeq else {
+                throw APIError.invalid(
+                    "since \(n) is after the journal's last_seq \(journal.lastSeq); sequence numbers restart at reset.",
+                    param: "since")
             }
             since = n
         }
@@ -398,6 +539,12 @@ extension MockApp {
     }
 
     func parseFault(_ body: JSON) throws(APIError) -> FaultBook.Fault {
+        try Self.rejectUnknownFields(
+            body,
+            known: [
+                "method", "path", "times", "status", "error_type", "message", "retry_after", "delay_ms",
+                "drop_after_frames",
+            ])
         func int(_ key: String, _ range: ClosedRange<Int>) throws(APIError) -> Int? {
             guard let v = body[key], !v.isNull else { return nil }
             guard let n = v.intValue, range.contains(n) else {
@@ -410,12 +557,33 @@ extension MockApp {
             throw APIError.invalid(
                 "path must be a path pattern starting with '/', e.g. '/v1/sessions/*/threads'.", param: "path")
         }
+        var method = try Self.optionalString(body, "method")?.uppercased()
+        if method == "*" { method = nil }
+        if let method, method.isEmpty || !method.utf8.allSatisfy({ (65...90).contains($0) }) {
+            throw APIError.invalid("method must be an HTTP method such as GET or POST.", param: "method")
+        }
         let status = try int("status", 400...599)
         let delay = try int("delay_ms", 0...600_000)
-        let drop = try int("drop_after_frames", 0...1_000_000)
+        let drop = try int("drop_after_frames", 1...1_000_000)
         guard status != nil || delay != nil || drop != nil else {
             throw APIError.invalid(
                 "A fault needs at least one of status, delay_ms, drop_after_frames.", param: "status")
+        }
+        if status != nil && drop != nil {
+            throw APIError.invalid(
+                "status and drop_after_frames exclude each other: an error reply has no stream to cut.",
+                param: "drop_after_frames")
+        }
+        let errorType = try Self.optionalString(body, "error_type")
+        let message = try Self.optionalString(body, "message")
+        let retryAfter = try int("retry_after", 0...86_400)
+        if status == nil {
+            for (key, given) in [
+                ("error_type", errorType != nil), ("message", message != nil), ("retry_after", retryAfter != nil),
+            ]
+            where given {
+                throw APIError.invalid("\(key) applies only to a fault with a status.", param: key)
+            }
         }
         var remaining: Int? = 1
         if let t = body["times"] {
@@ -423,15 +591,15 @@ extension MockApp {
                 remaining = nil
             } else {
                 guard let n = t.intValue, n >= 1 else {
-                    throw APIError.invalid("times must be a positive integer or null.", param: "times")
+                    throw APIError.invalid("times must be a positive integer or null (until removed).", param: "times")
                 }
                 remaining = n
             }
         }
         return FaultBook.Fault(
-            id: ids.make("fault"), method: body["method"]?.stringValue?.uppercased(), path: path, remaining: remaining,
-            status: status, errorType: body["error_type"]?.stringValue, message: body["message"]?.stringValue,
-            retryAfterSeconds: try int("retry_after", 0...86_400), delayMs: delay, dropAfterFrames: drop)
+            id: ids.make("fault"), method: method, path: path, remaining: remaining, status: status,
+            errorType: errorType, message: message, retryAfterSeconds: retryAfter, delayMs: delay,
+            dropAfterFrames: drop)
     }
 }
 
@@ -443,8 +611,47 @@ enum Duration {
             let number = text.dropLast(suffix.count)
             if suffix == "s" && number.hasSuffix("m") { continue }
             guard let n = Int64(number), n >= 0 else { return nil }
-            return n * factor
+            let (millis, overflow) = n.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : millis
         }
         return nil
+    }
+}
+
+extension Store {
+    /// A copy of this world that can change without touching this one: sessions and
+    /// threads are new objects, events (immutable) are shared, and the arrays and
+    /// indexes are copied on write. A field added to `Session` or `SessionThread`
+    /// must be copied here too (the reset tests compare exports, so they notice).
+    func clone() -> Store {
+        let copy = Store(clock: clock, ids: ids)
+        copy.agents = agents
+        copy.tokens = tokens
+        copy.tokensRequired = tokensRequired
+        copy.sessionIndex = sessionIndex
+        copy.sessions.reserveCapacity(sessions.count)
+        copy.sessionsByID.reserveCapacity(sessions.count)
+        copy.threadsByID.reserveCapacity(threadsByID.count)
+        for s in sessions {
+            let session = Session(
+                id: s.id, agent: s.agent, environmentID: s.environmentID, title: s.title, metadata: s.metadata,
+                archivedAt: s.archivedAt, createdAt: s.createdAt, updatedAt: s.updatedAt)
+            session.threads.reserveCapacity(s.threads.count)
+            for t in s.threads {
+                let thread = SessionThread(
+                    id: t.id, sessionID: t.sessionID, parentThreadID: t.parentThreadID, agent: t.agent, name: t.name,
+                    role: t.role, status: t.status, stopReason: t.stopReason, createdByToolUseID: t.createdByToolUseID,
+                    archivedAt: t.archivedAt, createdAt: t.createdAt, updatedAt: t.updatedAt)
+                thread.waitingOn = t.waitingOn
+                thread.events = t.events
+                thread.eventIndex = t.eventIndex
+                thread.mailbox = t.mailbox
+                session.threads.append(thread)
+                copy.threadsByID[thread.id] = thread
+            }
+            copy.sessions.append(session)
+            copy.sessionsByID[session.id] = session
+        }
+        return copy
     }
 }

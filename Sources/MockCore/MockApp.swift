@@ -35,6 +35,8 @@ public final class MockApp: Responder {
     /// The fixture document as loaded at start; reset returns to it.
     public private(set) var fixture: JSON
     public private(set) var ready = false
+    /// The fixture's world as first loaded; reset clones it (see `reset()`).
+    var resetTemplate: Store?
 
     var apiRouter = Router()
     var controlRouter = Router()
@@ -53,6 +55,7 @@ public final class MockApp: Responder {
         self.logger = logger ?? Logger(label: "cloud-agents-mock")
         self.store = try Fixture.load(fixture, clock: clock, ids: ids)
         for token in config.tokens { store.addToken(token) }
+        resetTemplate = store.clone()
         store.observer = hub
         registerAPIRoutes()
         registerControlRoutes()

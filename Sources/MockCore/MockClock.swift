@@ -16,10 +16,15 @@ public final class MockClock {
     }
 
     public private(set) var mode: Mode
+    /// The mode the clock was made with (`--frozen-clock` freezes it from the
+    /// start); `POST /_mock/reset` returns to it rather than to real time, so a
+    /// reset keeps a reproducible run reproducible.
+    public let startMode: Mode
     private let realNow: () -> Int64
 
     public init(mode: Mode = .real, realNow: @escaping () -> Int64 = MockClock.systemMillis) {
         self.mode = mode
+        self.startMode = mode
         self.realNow = realNow
     }
 
@@ -44,6 +49,9 @@ public final class MockClock {
     }
 
     public func resume() { mode = .real }
+
+    /// Back to the mode the clock started in (reset).
+    public func restart() { mode = startMode }
 
     public static func systemMillis() -> Int64 {
         var ts = timespec()

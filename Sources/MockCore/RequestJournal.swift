@@ -69,10 +69,16 @@ public final class RequestJournal {
     struct Waiter {
         let id: Int
         let filter: Filter
-        let wake: (Entry) -> Void
+        /// nil when the wait is ended without a match (reset).
+        let wake: (Entry?) -> Void
     }
 
-    public private(set) var entries: [Entry] = []
+    /// Kept entries are `storage[head...]`; dropping the oldest only moves `head`,
+    /// and the dead prefix is compacted in one go now and then, so a full journal
+    /// costs O(1) per request instead of shifting every entry.
+    private var storage: [Entry] = []
+    private var head = 0
+    public var entries: ArraySlice<Entry> { storage[head...] }
     public let limit: Int
     private var nextSeq = 1
     private var waiters: [Waiter] = []
@@ -85,8 +91,12 @@ public final class RequestJournal {
     func begin(_ request: HTTPRequest, requestID: String, now: Int64) -> Entry {
         let e = Entry(seq: nextSeq, request: request, requestID: requestID, receivedAt: now)
         nextSeq += 1
-        entries.append(e)
-        if entries.count > limit { entries.removeFirst(entries.count - limit) }
+        storage.append(e)
+        if storage.count - head > limit { head = storage.count - limit }
+        if head >= max(limit, 256) {
+            storage.removeFirst(head)
+            head = 0
+        }
         return e
     }
 
@@ -126,12 +136,27 @@ public final class RequestJournal {
         return all
     }
 
+    /// Forgets the entries; sequence numbers keep counting, so a `since` taken
+    /// before the clear stays meaningful.
     public func clear() {
-        entries.removeAll()
+        storage.removeAll()
+        head = 0
     }
 
-    /// Calls `wake` with the first matching entry, now or later. The result cancels the wait.
-    func wait(_ filter: Filter, wake: @escaping (Entry) -> Void) -> () -> Void {
+    /// Back to a fresh start (reset): no entries, sequence numbers from 1 again, and
+    /// every pending wait answered unmatched, since the `since` it was given no
+    /// longer means anything.
+    func restart() {
+        clear()
+        nextSeq = 1
+        let pending = waiters
+        waiters.removeAll()
+        for w in pending { w.wake(nil) }
+    }
+
+    /// Calls `wake` with the first matching entry, now or later; with nil if the
+    /// journal restarts first. The result cancels the wait.
+    func wait(_ filter: Filter, wake: @escaping (Entry?) -> Void) -> () -> Void {
         if let hit = entries.first(where: filter.matches) {
             wake(hit)
             return {}

@@ -1,6 +1,11 @@
 /// RFC 3339 UTC timestamps with milliseconds (`2026-06-15T08:00:00.000Z`), the
 /// only form the API writes. Written by hand: the domain never calls Date().
 public enum Timestamp {
+    /// The range RFC 3339 can write (years 0000 to 9999); `parse` refuses instants
+    /// outside it (an offset can push a 9999 or 0000 date over the edge).
+    public static let earliest: Int64 = -62_167_219_200_000  // 0000-01-01T00:00:00.000Z
+    public static let latest: Int64 = 253_402_300_799_999  // 9999-12-31T23:59:59.999Z
+
     public static func format(_ millis: Int64) -> String {
         let ms = Int(((millis % 1000) + 1000) % 1000)
         let secs = (millis - Int64(ms)) / 1000
@@ -61,7 +66,8 @@ public enum Timestamp {
         guard i == b.count else { return nil }
         let days = Int64(days(fromCivil: y, mo, d))
         let secs = days * 86_400 + Int64(h * 3600 + mi * 60 + min(s, 59)) - Int64(offsetMinutes * 60)
-        return secs * 1000 + Int64(ms)
+        let millis = secs * 1000 + Int64(ms)
+        return (earliest...latest).contains(millis) ? millis : nil
     }
 
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

@@ -12,6 +12,21 @@ public protocol StreamSink: AnyObject {
     func abort()
     /// Called by the sink's owner when the peer goes away; set by the stream's producer.
     var onClose: (() -> Void)? { get set }
+    /// Bytes written and not yet taken by the peer.
+    var bufferedBytes: Int { get }
+    /// What a producer that can wait (a history replay) keeps `bufferedBytes` under,
+    /// well below the bound past which `write` ends the stream.
+    var paceBytes: Int { get }
+    /// Runs `action` once, later on the loop thread, when `bufferedBytes` is at most
+    /// `threshold`; replaces an earlier request; dropped if the stream ends first.
+    func whenDrained(to threshold: Int, _ action: @escaping () -> Void)
+}
+
+extension StreamSink {
+    /// Sinks that keep nothing queued (unit-test recorders) never make a producer wait.
+    public var bufferedBytes: Int { 0 }
+    public var paceBytes: Int { Int.max }
+    public func whenDrained(to threshold: Int, _ action: @escaping () -> Void) { action() }
 }
 
 /// A reply whose headers go out now and whose body is written over time.

@@ -13,6 +13,17 @@ final class EventStreamSink: StreamSink {
     private var request: OpaquePointer?
     private var connection: OpaquePointer?
     private var heartbeat: OpaquePointer?
+    /// Fired (made active) when the output buffer drained far enough for a waiting
+    /// producer or an abort; runs on the next loop pass, never inside libevent's
+    /// own buffer bookkeeping.
+    private var drained: OpaquePointer?
+    /// Watches the connection's output buffer: libevent calls it whenever the
+    /// buffer changes, so a drop in size is seen as soon as the kernel takes bytes.
+    private var outputWatch: OpaquePointer?
+    private var drainWaiter: (threshold: Int, action: () -> Void)?
+    /// Set by `abort()`: no more writes; the socket is shut once the queued bytes
+    /// have gone out, so a "drop after N frames" fault really delivers N frames.
+    private var aborting = false
     private var retained: Unmanaged<EventStreamSink>?
     private static let heartbeatFrame = Array(": heartbeat\n\n".utf8)
     var onClose: (() -> Void)?
@@ -23,9 +34,14 @@ final class EventStreamSink: StreamSink {
         self.connection = connection
     }
 
-    var isOpen: Bool { request != nil }
+    var isOpen: Bool { request != nil && !aborting }
 
-    /// Registers the close callback and the heartbeat timer.
+    /// A producer that can wait (a history replay) keeps the queue under this, far
+    /// below the hard bound, so a long history streams at the reader's pace instead
+    /// of being buffered whole (1,000 readers of a 2 MB history would hold 2 GB).
+    var paceBytes: Int { max(2048, min(64 * 1024, server.options.streamBufferBytes / 2)) }
+
+    /// Registers the close callback, the heartbeat timer and the output watch.
     func activate() {
         let me = Unmanaged.passRetained(self)
         retained = me
@@ -43,6 +59,21 @@ final class EventStreamSink: StreamSink {
                 guard let ctx else { return }
                 Unmanaged<EventStreamSink>.fromOpaque(ctx).takeUnretainedValue().beat()
             }, me.toOpaque())
+        drained = event_new(
+            server.base, -1, 0,
+            { _, _, ctx in
+                guard let ctx else { return }
+                Unmanaged<EventStreamSink>.fromOpaque(ctx).takeUnretainedValue().outputDrained()
+            }, me.toOpaque())
+        if let output {
+            outputWatch = evbuffer_add_cb(
+                output,
+                { buffer, _, ctx in
+                    guard let buffer, let ctx else { return }
+                    Unmanaged<EventStreamSink>.fromOpaque(ctx).takeUnretainedValue().outputChanged(
+                        length: evbuffer_get_length(buffer))
+                }, me.toOpaque())
+        }
         armHeartbeat()
     }
 
@@ -57,18 +88,24 @@ final class EventStreamSink: StreamSink {
         write(Self.heartbeatFrame)
     }
 
+    private var output: OpaquePointer? {
+        guard let connection, let bev = evhttp_connection_get_bufferevent(connection) else { return nil }
+        return bufferevent_get_output(bev)
+    }
+
     /// Bytes queued for the peer and not yet taken by the kernel.
-    private var unsent: Int {
-        guard let connection, let bev = evhttp_connection_get_bufferevent(connection),
-            let output = bufferevent_get_output(bev)
-        else { return 0 }
+    var bufferedBytes: Int {
+        guard let output else { return 0 }
         return evbuffer_get_length(output)
     }
 
     @discardableResult
     func write(_ bytes: [UInt8]) -> Bool {
-        guard let request else { return false }
-        if unsent + bytes.count > server.options.streamBufferBytes {
+        guard let request, !aborting else { return false }
+        let unsent = bufferedBytes
+        // A frame larger than the bound itself still goes out on an empty queue;
+        // otherwise a reader could never get past it.
+        if unsent > 0 && unsent + bytes.count > server.options.streamBufferBytes {
             // A reader this far behind is ended rather than buffered without limit;
             // it resumes with Last-Event-ID (API.md section 7).
             server.logger.notice("ending a stream whose reader is \(unsent) bytes behind")
@@ -83,18 +120,53 @@ final class EventStreamSink: StreamSink {
         return true
     }
 
+    func whenDrained(to threshold: Int, _ action: @escaping () -> Void) {
+        guard request != nil, !aborting else { return }
+        drainWaiter = (threshold, action)
+        if bufferedBytes <= threshold, let drained { event_active(drained, EV_TIMEOUT, 0) }
+    }
+
+    /// Called by libevent inside its buffer code: only note the fact here.
+    private func outputChanged(length: Int) {
+        guard let drained else { return }
+        if aborting ? length == 0 : (drainWaiter.map { length <= $0.threshold } ?? false) {
+            event_active(drained, EV_TIMEOUT, 0)
+        }
+    }
+
+    private func outputDrained() {
+        if aborting {
+            if bufferedBytes == 0 { shutDownSocket() }
+            return
+        }
+        guard let waiter = drainWaiter, bufferedBytes <= waiter.threshold else { return }
+        drainWaiter = nil
+        waiter.action()
+    }
+
     /// Ends the response with the terminating chunk.
     func finish() {
-        guard let request else { return }
+        guard let request, !aborting else { return }
         let callback = onClose
         release()
+        server.endStarted(request)
         evhttp_send_reply_end(request)
         callback?()
     }
 
-    /// Drops the connection as a network fault would: no terminating chunk. The
-    /// close callback stays armed and runs when libevent sees the socket die.
+    /// Drops the connection as a network fault would: no terminating chunk, but
+    /// only after the frames already written have left (evhttp queues writes in
+    /// user space; shutting the socket at once would lose them). The close
+    /// callback stays armed and runs when libevent sees the socket die.
     func abort() {
+        guard request != nil, !aborting else { return }
+        aborting = true
+        drainWaiter = nil
+        if let heartbeat { event_del(heartbeat) }
+        if bufferedBytes == 0 { shutDownSocket() }
+    }
+
+    private func shutDownSocket() {
         guard let connection, let bev = evhttp_connection_get_bufferevent(connection) else { return }
         let fd = bufferevent_getfd(bev)
         if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
@@ -111,12 +183,21 @@ final class EventStreamSink: StreamSink {
     }
 
     private func release() {
+        if let outputWatch, let output { evbuffer_remove_cb_entry(output, outputWatch) }
+        outputWatch = nil
         if let connection { evhttp_connection_set_closecb(connection, nil, nil) }
         if let heartbeat {
             event_del(heartbeat)
             event_free(heartbeat)
         }
         heartbeat = nil
+        if let drained {
+            event_del(drained)
+            event_free(drained)
+        }
+        drained = nil
+        drainWaiter = nil
+        aborting = false
         request = nil
         connection = nil
         server.forget(self)

@@ -103,9 +103,10 @@ public final class LibeventServer: Scheduler {
         event_base_dispatch(base)
     }
 
-    /// Stops accepting, ends every open stream properly, then leaves the loop a
-    /// moment later so the replies already queued reach their clients (breaking the
-    /// loop at once would drop them).
+    /// Stops accepting, ends every open stream properly, then leaves the loop once
+    /// the ended streams have handed their last bytes to the kernel (or after
+    /// `shutdownGraceMillis`), and a moment later still so the other replies already
+    /// queued reach their clients (breaking the loop at once would drop them).
     public func shutdown() {
         guard !stopping else { return }
         stopping = true
@@ -117,15 +118,63 @@ public final class LibeventServer: Scheduler {
         for ev in signalEvents { event_del(ev) }
         onShutdown?()
         for sink in Array(streams.values) { sink.finish() }
-        var tv = timeval(tv_sec: 0, tv_usec: 150_000)
-        event_base_loopexit(base, &tv)
+        let deadline = Self.monotonicMillis() + options.shutdownGraceMillis
+        func exitWhenFlushed() {
+            if endsInFlight > 0 && Self.monotonicMillis() < deadline {
+                schedule(after: 10) { exitWhenFlushed() }
+                return
+            }
+            var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+            event_base_loopexit(base, &tv)
+        }
+        exitWhenFlushed()
+    }
+
+    /// Stream endings whose terminating chunk is still queued in user space. A reader
+    /// behind by up to a replay window would lose it if the loop left on a fixed delay.
+    private var endsInFlight = 0
+
+    /// During shutdown, counts one ending until evhttp reports the reply fully
+    /// written (its on-complete callback runs in `evhttp_send_done`, before the
+    /// request is freed). An ending whose peer dies first is never reported, which
+    /// is why only shutdown counts, and the grace deadline covers it.
+    func endStarted(_ req: OpaquePointer) {
+        guard stopping else { return }
+        endsInFlight += 1
+        evhttp_request_set_on_complete_cb(
+            req,
+            { _, ctx in
+                guard let ctx else { return }
+                Unmanaged<LibeventServer>.fromOpaque(ctx).takeUnretainedValue().endsInFlight -= 1
+            }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    static func monotonicMillis() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
     }
 
     // MARK: Requests
 
     func handle(_ req: OpaquePointer) {
         let request = Self.read(req)
+        if Self.leavesBodyUnread(request) {
+            // The unread body would be parsed as the next request on this kept-alive
+            // connection (evhttp then answers that with its own HTML 400/501), so the
+            // connection closes after this reply.
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close")
+        }
         deliver(responder.respond(to: request), to: req)
+    }
+
+    /// evhttp 2.1 reads no body for HEAD and TRACE (`evhttp_method_may_have_body`);
+    /// a client may send one anyway.
+    static func leavesBodyUnread(_ request: HTTPRequest) -> Bool {
+        guard request.method == "HEAD" || request.method == "TRACE" else { return false }
+        if request.headers["Transfer-Encoding"] != nil { return true }
+        guard let length = request.headers["Content-Length"] else { return false }
+        return !length.allSatisfy { $0 == "0" || $0 == " " || $0 == "\t" }
     }
 
     static func methodName(_ cmd: evhttp_cmd_type) -> String {

@@ -13,6 +13,9 @@ public struct ServerOptions: Sendable {
     public var heartbeatMillis = 15_000
     /// Bytes an SSE client may leave unread before its stream is ended.
     public var streamBufferBytes = 8 * 1024 * 1024
+    /// On shutdown, how long ended streams may take to hand their last bytes to
+    /// slow readers before the loop exits anyway.
+    public var shutdownGraceMillis = 2_000
 
     public init() {}
 }

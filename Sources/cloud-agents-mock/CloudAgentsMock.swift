@@ -112,8 +112,8 @@ struct CloudAgentsMock: ParsableCommand {
             FileHandle.standardError.write(Data("cloud-agents-mock: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
-        let clock = MockClock()
-        if let frozenClock, let at = Timestamp.parse(frozenClock) { clock.freeze(at: at) }
+        // Made frozen (not frozen afterwards) so that reset returns to this instant.
+        let clock = MockClock(mode: frozenClock.flatMap(Timestamp.parse).map { .frozen($0) } ?? .real)
         let app: MockApp
         do {
             app = try MockApp(config: config, fixture: fixture, clock: clock, logger: logger)

@@ -111,14 +111,7 @@ class SSEClient:
         while b"\r\n\r\n" not in self._raw:
             if not self._recv(deadline):
                 raise StreamClosed("connection closed before the response head")
-        head, self._raw = self._raw.split(b"\r\n\r\n", 1)
-        self.header_bytes = head
-        lines = head.decode("latin-1").split("\r\n")
-        self.status = int(lines[0].split(" ")[1])
-        for line in lines[1:]:
-            k, v = line.split(":", 1)
-            self.headers[k.strip().lower()] = v.strip()
-        self.chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
+        self._parse_head()
         if self.status != 200:
             # Read the (non-streamed) error body.
             length = int(self.headers.get("content-length", "0"))
@@ -127,6 +120,39 @@ class SSEClient:
                     break
             self.error_body = self._raw[:length]
         return self.status
+
+    def _parse_head(self) -> None:
+        head, self._raw = self._raw.split(b"\r\n\r\n", 1)
+        self.header_bytes = head
+        lines = head.decode("latin-1").split("\r\n")
+        self.status = int(lines[0].split(" ")[1])
+        for line in lines[1:]:
+            k, v = line.split(":", 1)
+            self.headers[k.strip().lower()] = v.strip()
+        self.chunked = self.headers.get("transfer-encoding", "").lower() == "chunked"
+
+    def feed(self, data: bytes) -> list[Frame]:
+        """For callers that read the socket themselves (selectors, many streams at once):
+        takes the bytes read (b"" for EOF) and returns the frames they complete, comments
+        included. The head is parsed on the way; check `status`, `ended` and `eof` after."""
+        if data:
+            self._raw += data
+        else:
+            self.eof = True
+        if self.status is None:
+            if b"\r\n\r\n" not in self._raw:
+                return []
+            self._parse_head()
+            if self.status != 200:
+                return []
+        self._dechunk()
+        out = []
+        while True:
+            sep = self._body.find(b"\n\n")
+            if sep < 0:
+                return out
+            out.append(parse_frame(self._body[:sep + 2]))
+            self._body = self._body[sep + 2:]
 
     def _dechunk(self) -> None:
         if not self.chunked:
@@ -220,3 +246,94 @@ def expected_frame(event: dict) -> bytes:
     """The exact bytes the server must write for an event."""
     data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
+
+
+class StreamGroup:
+    """Many SSE streams on one path, read through one selector with non-blocking sockets.
+
+    Streams are opened in waves, and each wave waits for its response heads before the
+    next one connects: the server registers a subscriber in the same loop turn that sends
+    the head, so a stream with a head cannot miss a later event, and the listen backlog
+    never overflows (which would cost SYN retransmits of a second or more).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        path: str,
+        count: int,
+        *,
+        token: str | None = "test-token",
+        headers: dict[str, str] | None = None,
+        wave: int = 100,
+        timeout: float = 30.0,
+    ):
+        import selectors
+
+        self.selector = selectors.DefaultSelector()
+        self.clients: list[SSEClient] = []
+        # frames[i]: (receipt time, frame) for every frame stream i got, comments included.
+        self.frames: list[list[tuple[float, Frame]]] = []
+        self.event_counts: list[int] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while len(self.clients) < count:
+                batch = []
+                for _ in range(min(wave, count - len(self.clients))):
+                    c = SSEClient(host, port, path, token=token, headers=headers, timeout=timeout, connect=False)
+                    c.connect()
+                    c.sock.setblocking(False)
+                    self.selector.register(c.sock, selectors.EVENT_READ, len(self.clients))
+                    self.clients.append(c)
+                    self.frames.append([])
+                    self.event_counts.append(0)
+                    batch.append(c)
+                self.poll(deadline, lambda: all(c.status is not None for c in batch))
+                bad = [c.status for c in batch if c.status != 200]
+                assert not bad, f"stream heads not all 200: {bad[:5]}"
+        except BaseException:
+            self.close()
+            raise
+
+    def poll(self, deadline: float, done) -> None:
+        """Reads whatever arrives until done() is true; TimeoutError at the deadline."""
+        while not done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("stream group deadline passed")
+            for key, _ in self.selector.select(min(left, 0.5)):
+                i = key.data
+                c = self.clients[i]
+                try:
+                    data = c.sock.recv(262144)
+                except BlockingIOError:
+                    continue
+                except (ConnectionResetError, BrokenPipeError):
+                    data = b""
+                now = time.monotonic()
+                if not data:
+                    self.selector.unregister(c.sock)
+                for f in c.feed(data):
+                    self.frames[i].append((now, f))
+                    if not f.is_comment:
+                        self.event_counts[i] += 1
+
+    def event_frames(self, i: int) -> list[Frame]:
+        return [f for _, f in self.frames[i] if not f.is_comment]
+
+    def wait_events(self, count: int, timeout: float = 30.0) -> None:
+        """Until every stream holds at least `count` event frames (comments aside)."""
+        deadline = time.monotonic() + timeout
+        self.poll(deadline, lambda: min(self.event_counts, default=count) >= count)
+
+    def close(self) -> None:
+        self.selector.close()
+        for c in self.clients:
+            c.close()
+
+    def __enter__(self) -> "StreamGroup":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
