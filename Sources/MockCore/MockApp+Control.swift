@@ -4,7 +4,10 @@ extension MockApp {
     /// `/_mock/...`: the control API for test authors (API.md section 9).
     func control(_ request: HTTPRequest, parts: [String], requestID: String) -> Reply {
         do throws(APIError) {
-            if let admin = config.adminToken {
+            // Liveness and readiness stay open so that container and orchestrator
+            // probes need no secret; they reveal nothing about the world.
+            let probe = request.method == "GET" && (parts == ["health"] || parts == ["ready"])
+            if let admin = config.adminToken, !probe {
                 let bearer = request.headers["Authorization"].map { $0.trimmingSpaces }
                 let given =
                     request.headers["X-Mock-Admin-Token"]

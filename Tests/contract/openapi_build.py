@@ -1387,7 +1387,8 @@ def build() -> dict:
     for method, path, op_id, summary, details in CONTROL_OPERATIONS:
         op = {"operationId": op_id, "summary": summary, "tags": ["Control (/_mock)"], **copy.deepcopy(details)}
         op["responses"].update(errors(*CTRL_ERRORS))
-        op["security"] = [{}, {"adminToken": []}]
+        # Liveness and readiness never need the admin token (container probes).
+        op["security"] = [{}] if (method, path) in (("get", "/health"), ("get", "/ready")) else [{}, {"adminToken": []}]
         paths.setdefault("/_mock" + path, {})[method] = op
     return {
         "openapi": "3.1.0",

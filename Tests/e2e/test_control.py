@@ -878,11 +878,15 @@ def test_admin_token_protects_the_control_api(start_server, how):
         srv = start_server("--token", "api-token", env={"CLOUD_AGENTS_MOCK_ADMIN_TOKEN": "adm-secret"})
     for headers in [{}, {"X-Mock-Admin-Token": "wrong"}, {"Authorization": "Bearer api-token"},
                     {"Authorization": "Basic adm-secret"}]:
-        for method, path in [("GET", "/health"), ("POST", "/reset"), ("GET", "/state"), ("GET", "/nope")]:
+        for method, path in [("GET", "/version"), ("POST", "/reset"), ("GET", "/state"), ("GET", "/nope"),
+                             ("POST", "/health")]:
             err = error_of(srv.control(method, path, headers=headers), 401, "authentication_error")
             assert "admin token" in err["message"]
-    assert srv.control("GET", "/health", headers={"X-Mock-Admin-Token": "adm-secret"}).status == 200
-    assert srv.control("GET", "/health", headers={"Authorization": "Bearer adm-secret"}).status == 200
+        # Probes stay open, so a container health check needs no secret.
+        assert srv.control("GET", "/health", headers=headers).status == 200
+        assert srv.control("GET", "/ready", headers=headers).status == 200
+    assert srv.control("GET", "/version", headers={"X-Mock-Admin-Token": "adm-secret"}).status == 200
+    assert srv.control("GET", "/state", headers={"Authorization": "Bearer adm-secret"}).status == 200
     assert srv.control("POST", "/reset", headers={"authorization": "bearer adm-secret"}).status == 200
     # The API keeps its own tokens; the admin token is not one of them.
     assert srv.get("/v1/sessions", token="api-token").status == 200
