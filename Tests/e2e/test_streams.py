@@ -298,6 +298,22 @@ def test_terminated_status_ends_streams(mock):
         assert not s.ended
 
 
+def test_archive_during_a_paced_replay_still_delivers_everything_then_ends(mock):
+    history = append_many(mock, SEED_SESSION, SEED_CHILD, [msg(i, text="r" * 3000) for i in range(700)], batch=100)
+    with SSEClient(mock.host, mock.port, stream_path(SEED_SESSION, SEED_CHILD), recv_buffer=4096) as s:
+        assert s.read_head() == 200
+        wait_until(lambda: mock.stats()["open_streams"] == 1, timeout=5, message="stream registered")
+        mock.set_status(SEED_SESSION, SEED_CHILD, "idle")
+        assert mock.post(f"{thread_path(SEED_SESSION, SEED_CHILD)}/archive").status == 200
+        listed = list_events(mock, SEED_SESSION, SEED_CHILD)
+        assert len(listed) == len(history) + 4
+        got = s.read_to_end(timeout=20)
+        assert [f.id for f in got] == [e["id"] for e in listed]
+        assert got[-1].event == "session.thread_status_terminated"
+        assert s.ended
+    wait_until(lambda: mock.stats()["open_streams"] == 0, timeout=5, message="open_streams back to 0")
+
+
 def test_reset_ends_open_streams(mock):
     with SSEClient(mock.host, mock.port, stream_path(SEED_SESSION, SEED_CHILD)) as s:
         s.events(2)
@@ -331,12 +347,15 @@ def test_streams_opened_during_a_burst_of_appends_see_a_gapless_sequence(mock):
     stop = threading.Event()
     errors: list[BaseException] = []
 
+    appended = [0]
+
     def appender():
         try:
             i = 0
             while not stop.is_set():
                 mock.append_events(sid, tid, [msg(i), msg(i + 1)])
                 i += 2
+                appended[0] = i
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
@@ -348,6 +367,8 @@ def test_streams_opened_during_a_burst_of_appends_see_a_gapless_sequence(mock):
         for _ in range(15):
             clients.append(SSEClient(mock.host, mock.port, stream_path(sid, tid)))
             firsts.append([f.id for f in clients[-1].events(3)])
+        start = appended[0]
+        wait_until(lambda: appended[0] >= start + 20, timeout=10, message="appends after the last open")
         stop.set()
         t.join(timeout=10)
         assert not t.is_alive() and not errors, errors
