@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Benchmarks of cloud-agents-mock, printed beside a reference measured in the same run.
 
+Throughput is also measured with wrk when it is installed (apt-get install wrk); the Python
+client threads saturate before either server does.
+
 The reference is what a test author would otherwise write: a Python standard-library
 HTTP server (ThreadingHTTPServer) answering the same thread list with the same bytes.
 Numbers, not pass/fail: run it on a quiet machine and compare the columns.
@@ -14,7 +17,9 @@ import argparse
 import http.client
 import json
 import os
+import re
 import select
+import shutil
 import signal
 import statistics
 import subprocess
@@ -117,6 +122,19 @@ def concurrent(port: int, clients: int, per_client: int) -> float:
     return clients * per_client / (time.perf_counter() - t)
 
 
+def wrk_rps(port: int, seconds: int) -> float | None:
+    """Requests per second under wrk (Debian's `wrk`), which is not the bottleneck the
+    Python client threads are; None when wrk is not installed."""
+    if shutil.which("wrk") is None:
+        return None
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", "Authorization: Bearer bench", f"http://127.0.0.1:{port}{LIST}"],
+        capture_output=True, text=True, timeout=seconds + 30,
+    ).stdout
+    m = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+    return float(m.group(1)) if m else None
+
+
 def control(port: int, method: str, path: str, body=None) -> dict:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
@@ -138,6 +156,7 @@ def main() -> int:
     ap.add_argument("--bin", default=str(REPO / ".build" / "release" / "cloud-agents-mock"))
     ap.add_argument("--requests", type=int, default=3000)
     ap.add_argument("--starts", type=int, default=15)
+    ap.add_argument("--wrk-seconds", type=int, default=5, help="duration of the wrk run, when wrk is installed")
     args = ap.parse_args()
     if not os.path.exists(args.bin):
         print(f"no binary at {args.bin}; build it with: swift build -c release", file=sys.stderr)
@@ -171,13 +190,16 @@ def main() -> int:
             sequential(p.port, 200)  # warm up
             lat = sequential(p.port, args.requests)
             rps = concurrent(p.port, 8, args.requests // 8)
-            results[name] = (statistics.median(lat), pct(lat, 0.99), rps, p.rss_kib())
+            wrk = wrk_rps(p.port, args.wrk_seconds)
+            results[name] = (statistics.median(lat), pct(lat, 0.99), rps, p.rss_kib(), wrk)
         finally:
             p.stop()
     m, r = results["mock"], results["reference"]
     rows.append(("GET thread list, keep-alive, p50 (us)", m[0], r[0]))
     rows.append(("GET thread list, keep-alive, p99 (us)", m[1], r[1]))
     rows.append(("GET thread list, 8 connections (req/s)", m[2], r[2]))
+    if m[4] is not None and r[4] is not None:
+        rows.append(("GET thread list, wrk 16 connections (req/s)", m[4], r[4]))
     rows.append(("RSS after the load (MiB)", m[3] / 1024, r[3] / 1024))
 
     # Mock-only numbers (the reference has no such feature).

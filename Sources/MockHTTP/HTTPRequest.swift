@@ -21,13 +21,15 @@ public struct HTTPRequest: Sendable {
 
     /// The raw path, before the `?`.
     public var rawPath: String {
-        if let q = target.firstIndex(of: "?") { return String(target[..<q]) }
+        let utf8 = target.utf8
+        if let q = utf8.firstIndex(of: UInt8(ascii: "?")) { return String(target[..<q]) }
         return target
     }
 
     /// The raw query, after the `?`, without the `?`.
     public var rawQuery: String {
-        if let q = target.firstIndex(of: "?") { return String(target[target.index(after: q)...]) }
+        let utf8 = target.utf8
+        if let q = utf8.firstIndex(of: UInt8(ascii: "?")) { return String(target[utf8.index(after: q)...]) }
         return ""
     }
 }
