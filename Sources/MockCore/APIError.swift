@@ -41,6 +41,14 @@ public struct APIError: Error, Equatable {
         APIError(status: 409, type: "invalid_request_error", message: message)
     }
 
+    /// 405 on a known path: `Allow` lists the methods the path does take.
+    public static func methodNotAllowed(_ method: String, path: String, allowed: [String]) -> APIError {
+        let list = allowed.joined(separator: ", ")
+        return APIError(
+            status: 405, type: "invalid_request_error",
+            message: "Method \(method) is not allowed on \(path); allowed: \(list).", headers: ["Allow": list])
+    }
+
     public static func internalError() -> APIError {
         APIError(status: 500, type: "api_error", message: "Internal server error.")
     }

@@ -24,11 +24,7 @@ extension MockApp {
             case .notFound:
                 throw APIError.notFound("No control route for \(request.method) \(request.rawPath).")
             case .wrongMethod(let allowed):
-                throw APIError(
-                    status: 405, type: "invalid_request_error",
-                    message:
-                        "Method \(request.method) is not allowed on \(request.rawPath); allowed: \(allowed.joined(separator: ", ")).",
-                    headers: ["Allow": allowed.joined(separator: ", ")])
+                throw APIError.methodNotAllowed(request.method, path: request.rawPath, allowed: allowed)
             case .found(let route, let params):
                 if request.body.count > config.maxBodyBytes * 64 {
                     throw APIError(status: 413, type: "invalid_request_error", message: "Request body is too large.")

@@ -122,11 +122,7 @@ public final class MockApp: Responder {
                 throw APIError.notFound("No route for \(request.method) \(request.rawPath).")
             case .wrongMethod(let allowed):
                 try authenticate(request)
-                throw APIError(
-                    status: 405, type: "invalid_request_error",
-                    message:
-                        "Method \(request.method) is not allowed on \(request.rawPath); allowed: \(allowed.joined(separator: ", ")).",
-                    headers: ["Allow": allowed.joined(separator: ", ")])
+                throw APIError.methodNotAllowed(request.method, path: request.rawPath, allowed: allowed)
             case .found(let r, let p):
                 route = r
                 params = p
