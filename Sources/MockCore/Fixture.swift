@@ -360,17 +360,3 @@ private struct FixtureReader {
             status: status, createdAt: try time(obj, "created_at", path, default: thread.createdAt)!)
     }
 }
-
-extension Store {
-    /// Takes over another store's world in one step (reset, state import).
-    public func adopt(_ other: Store) {
-        agents = other.agents
-        sessions = other.sessions
-        sessionsByID = other.sessionsByID
-        sessionIndex = other.sessionIndex
-        threadsByID = other.threadsByID
-        tokens = other.tokens
-        tokensRequired = other.tokensRequired
-        observer?.worldReplaced()
-    }
-}
