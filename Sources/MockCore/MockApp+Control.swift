@@ -86,11 +86,7 @@ extension MockApp {
                 ])
         }
         controlRouter.add("POST", "/reset") { [unowned self] _ throws(APIError) in
-            do throws(FixtureError) {
-                try reset()
-            } catch {
-                throw APIError(status: 500, type: "api_error", message: "Reset failed: \(error.description)")
-            }
+            reset()
             return MockApp.json(200, ["status": "reset", "sessions": .int(store.sessions.count)])
         }
         controlRouter.add("GET", "/state") { [unowned self] ctx throws(APIError) in
@@ -183,18 +179,10 @@ extension MockApp {
     /// The fixture is decoded and checked once, at start; resets clone that world
     /// (events are immutable and shared), which costs a few allocations per thread
     /// instead of a full fixture load: see scripts/bench_reset.py.
-    public func reset() throws(FixtureError) {
+    public func reset() {
         clock.restart()
         ids.reseed(config.seed)
-        let template: Store
-        if let resetTemplate {
-            template = resetTemplate
-        } else {
-            template = try Fixture.load(fixture, clock: clock, ids: ids)
-            for token in config.tokens { template.addToken(token) }
-            resetTemplate = template
-        }
-        store.adopt(template.clone())
+        store.adopt(resetTemplate.clone())
         journal.restart()
         faults.clear()
     }

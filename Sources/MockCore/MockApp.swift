@@ -32,11 +32,10 @@ public final class MockApp: Responder {
     public var logger: Logger
     /// Timers for delays and long-polls; set by the transport.
     public weak var scheduler: Scheduler?
-    /// The fixture document as loaded at start; reset returns to it.
-    public private(set) var fixture: JSON
     public private(set) var ready = false
-    /// The fixture's world as first loaded; reset clones it (see `reset()`).
-    var resetTemplate: Store?
+    /// The fixture's world as loaded at start (with the configured tokens); reset
+    /// swaps in a copy of it, so the fixture is read and checked only once.
+    let resetTemplate: Store
 
     var apiRouter = Router()
     var controlRouter = Router()
@@ -48,7 +47,6 @@ public final class MockApp: Responder {
         self.config = config
         self.clock = clock
         self.ids = IDGenerator(seed: config.seed, clock: clock)
-        self.fixture = fixture
         self.hub = EventStreamHub()
         self.journal = RequestJournal(limit: config.journalLimit)
         self.faults = FaultBook()
