@@ -538,13 +538,15 @@ def test_history_larger_than_the_bound_streams_in_one_connection(start_server):
 
 
 def test_heartbeat_on_a_quiet_stream_only(start_server):
-    server = start_server("--heartbeat-ms", "300")
+    # 800 ms against events every 20 ms: only a stall of most of a second on a loaded
+    # machine could slip a heartbeat between two events.
+    server = start_server("--heartbeat-ms", "800")
     with SSEClient(server.host, server.port, stream_path(SEED_SESSION, SEED_CHILD)) as s:
         assert [f.id for f in s.events(2)] == SEED_EVENTS
         beat = s.next_frame(timeout=3)
         assert beat.raw == b": heartbeat\n\n"
         assert beat.is_comment
-        # Events every 20 ms for about 1.5 s: the stream is never quiet for 300 ms.
+        # Events every 20 ms for about 1.5 s: the stream is never quiet for 800 ms.
         sent = []
         for i in range(75):
             sent.append(server.append_events(SEED_SESSION, SEED_CHILD, [msg(i)])[0]["id"])
