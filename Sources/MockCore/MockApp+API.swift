@@ -44,26 +44,26 @@ extension MockApp {
         }
     }
 
+    /// `statuses[]`, repeatable, each value one status. Only the bracketed name is the
+    /// documented parameter: `statuses=` is an unknown parameter and ignored, as the
+    /// service ignores it, so a client that forgets the brackets finds out here.
     static func statuses(_ query: Query) throws(APIError) -> [ThreadStatus] {
         var out: [ThreadStatus] = []
-        for raw in query.list("statuses") {
-            // Clients that join values with commas are understood too.
-            for value in raw.split(separator: ",", omittingEmptySubsequences: false) {
-                guard let s = ThreadStatus(rawValue: String(value)) else {
-                    throw APIError.invalid(
-                        "statuses[] has an unknown value '\(value)'; expected one of \(ThreadStatus.allCases.map(\.rawValue).joined(separator: ", ")).",
-                        param: "statuses[]")
-                }
-                out.append(s)
+        for value in query.all("statuses[]") {
+            guard let s = ThreadStatus(rawValue: value) else {
+                throw APIError.invalid(
+                    "statuses[] has an unknown value '\(value)'; expected one of \(ThreadStatus.allCases.map(\.rawValue).joined(separator: ", ")).",
+                    param: "statuses[]")
             }
+            out.append(s)
         }
         return out
     }
 
-    /// `type` (comma-separated) and `types[]` (repeatable); their union.
+    /// `type` (comma-separated) and `types[]` (repeatable, one type each); their union.
     static func eventTypes(_ query: Query) -> Set<String> {
-        var types = Set<String>()
-        for raw in query.all("type") + query.list("types") {
+        var types = Set(query.all("types[]").filter { !$0.isEmpty })
+        for raw in query.all("type") {
             for t in raw.split(separator: ",") {
                 let trimmed = String(t).trimmingSpaces
                 if !trimmed.isEmpty { types.insert(trimmed) }

@@ -22,10 +22,6 @@ public struct Query {
 
     public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
 
-    /// A bracketed array parameter, also accepted without its brackets
-    /// (`statuses[]=a` and `statuses=a`), since clients differ.
-    public func list(_ name: String) -> [String] { all(name + "[]") + all(name) }
-
     public static func percentDecode<S: StringProtocol>(_ s: S, plusIsSpace: Bool) throws(APIError) -> String {
         var out: [UInt8] = []
         let bytes = Array(s.utf8)

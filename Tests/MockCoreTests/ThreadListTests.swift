@@ -100,3 +100,24 @@ final class ThreadListTests: XCTestCase {
         XCTAssertEqual(t["created_by_tool_use_id"], "toolu_bdrk_01T42NPLcKrBvLJfWgGt3QMt")
     }
 }
+
+final class QueryFidelityTests: XCTestCase {
+    /// Only the documented bracketed names filter; the service ignores the others, so
+    /// a client that drops the brackets must see unfiltered results here too.
+    func testUnbracketedArrayNamesAreUnknownParameters() throws {
+        let d = try AppDriver()
+        let all = try d.ids("/v1/sessions/\(seedSession)/threads")
+        XCTAssertEqual(try d.ids("/v1/sessions/\(seedSession)/threads?statuses=running"), all)
+        let events = "/v1/sessions/\(seedSession)/threads/\(seedChild)/events"
+        XCTAssertEqual(try d.ids(events + "?types=session.thread_status_running").count, 2)
+        XCTAssertEqual(try d.ids(events + "?types[]=session.thread_status_running").count, 1)
+    }
+
+    func testStatusValuesAreNotCommaLists() throws {
+        let d = try AppDriver()
+        try assertError(
+            d.send("GET", "/v1/sessions/\(seedSession)/threads?statuses[]=running,idle"), 400, "invalid_request_error",
+            "statuses[] has an unknown value 'running,idle'; expected one of idle, running, blocked, archived, terminated.",
+            param: "statuses[]")
+    }
+}
