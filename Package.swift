@@ -46,6 +46,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MockCoreTests", dependencies: ["MockCore", "MockHTTP"]),
+        .testTarget(
+            name: "MockServerTests",
+            dependencies: ["MockServer", "MockHTTP", .product(name: "Logging", package: "swift-log")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

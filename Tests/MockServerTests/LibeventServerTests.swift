@@ -1,0 +1,227 @@
+import Foundation
+import Logging
+import MockHTTP
+import XCTest
+
+@testable import MockServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A stub responder, so these tests see the adapter alone: how replies, streams,
+/// deferred answers and disconnects map onto evhttp.
+final class StubResponder: Responder {
+    weak var server: LibeventServer?
+    var sinks: [StreamSink] = []
+    var closed = 0
+
+    func respond(to request: HTTPRequest) -> Reply {
+        switch request.rawPath {
+        case "/stop":
+            server?.shutdown()
+            return .response(HTTPResponse(status: 200, body: Array("bye".utf8)))
+        case "/echo":
+            var headers = HTTPHeaders()
+            headers.add("Content-Type", "text/plain")
+            let text = "\(request.method) \(request.target) \(request.headers["X-Probe"] ?? "-") \(request.body.count)"
+            return .response(HTTPResponse(status: 201, headers: headers, body: Array(text.utf8)))
+        case "/later":
+            return .deferred { [weak self] deliver in
+                self?.server?.schedule(after: 50) {
+                    deliver(.response(HTTPResponse(status: 202, body: Array("late".utf8))))
+                }
+            }
+        case "/stream":
+            var headers = HTTPHeaders()
+            headers.add("Content-Type", "text/event-stream")
+            return .stream(
+                StreamReply(headers: headers) { [weak self] sink in
+                    guard let self else { return }
+                    sink.onClose = { [weak self] in self?.closed += 1 }
+                    sink.write(Array("data: one\n\n".utf8))
+                    self.sinks.append(sink)
+                    if request.target.hasSuffix("?finish") {
+                        sink.write(Array("data: two\n\n".utf8))
+                        sink.finish()
+                    }
+                })
+        case "/count":
+            let open = sinks.filter(\.isOpen).count
+            return .response(HTTPResponse(status: 200, body: Array("open=\(open) closed=\(closed)".utf8)))
+        default:
+            return .response(HTTPResponse(status: 404))
+        }
+    }
+}
+
+/// Runs the loop on its own thread; everything else talks to it over loopback.
+final class RunningServer: @unchecked Sendable {
+    let server: LibeventServer
+    let responder = StubResponder()
+    let port: Int
+    private let done = DispatchSemaphore(value: 0)
+
+    init(options: ServerOptions = ServerOptions()) throws {
+        var options = options
+        options.port = 0
+        server = try LibeventServer(responder: responder, options: options, logger: Logger(label: "test"))
+        responder.server = server
+        port = try server.bind()
+        let thread = Thread { [self] in
+            server.run()
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Stops through a request, so that libevent is only ever touched by its own thread.
+    func stop() throws {
+        XCTAssertEqual(try exchange("GET /stop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status, 200)
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "the loop did not exit")
+    }
+
+    struct Answer {
+        var status: Int
+        var head: String
+        var body: String
+    }
+
+    /// Sends raw bytes on a new connection and reads until the server closes it.
+    func exchange(_ raw: String) throws -> Answer {
+        let s = try Socket(port: port)
+        defer { s.close() }
+        try s.send(raw)
+        let text = try s.readAll()
+        return Self.parse(text)
+    }
+
+    static func parse(_ text: String) -> Answer {
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        let head = parts.first ?? ""
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return Answer(status: status, head: head, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+}
+
+/// A blocking loopback socket with a receive deadline.
+final class Socket {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+        guard n == bytes.count else { throw POSIXError(.EPIPE) }
+    }
+
+    /// Reads what is there until `until` appears (or the peer closes); throws at the deadline.
+    func read(until marker: String) throws -> String {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !String(decoding: data, as: UTF8.self).contains(marker) {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { break }
+            guard n > 0 else { throw POSIXError(.ETIMEDOUT) }
+            data += buffer[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func readAll() throws -> String { try read(until: "\u{0}never\u{0}") }
+
+    func close() { Glibc.close(fd) }
+}
+
+final class LibeventServerTests: XCTestCase {
+    func testWholeResponseKeepsHeadersAndBodyAndLengths() throws {
+        let running = try RunningServer()
+        let a = try running.exchange(
+            "POST /echo?x=1 HTTP/1.1\r\nHost: x\r\nX-Probe: yes\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+        XCTAssertEqual(a.status, 201)
+        XCTAssertTrue(a.head.contains("Content-Type: text/plain"))
+        XCTAssertTrue(a.head.contains("Content-Length: 20"))
+        XCTAssertEqual(a.body, "POST /echo?x=1 yes 5")
+        try running.stop()
+    }
+
+    func testEveryMethodReachesTheResponder() throws {
+        let running = try RunningServer()
+        for method in ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+            let a = try running.exchange("\(method) /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            XCTAssertEqual(a.status, 201, method)
+            XCTAssertTrue(a.body.hasPrefix(method), a.body)
+        }
+        try running.stop()
+    }
+
+    func testDeferredReplyArrivesLater() throws {
+        let running = try RunningServer()
+        let a = try running.exchange("GET /later HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(a.status, 202)
+        XCTAssertEqual(a.body, "late")
+        try running.stop()
+    }
+
+    func testStreamIsChunkedWithoutLengthAndEndsWithTheTerminatingChunk() throws {
+        let running = try RunningServer()
+        let s = try Socket(port: running.port)
+        defer { s.close() }
+        try s.send("GET /stream?finish HTTP/1.1\r\nHost: x\r\n\r\n")
+        let text = try s.read(until: "0\r\n\r\n")
+        let answer = RunningServer.parse(text)
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertTrue(answer.head.contains("Transfer-Encoding: chunked"), answer.head)
+        XCTAssertFalse(answer.head.contains("Content-Length"), answer.head)
+        XCTAssertTrue(answer.body.contains("data: one\n\n") && answer.body.contains("data: two\n\n"), answer.body)
+        // The connection stays usable after a finished stream.
+        try s.send("GET /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(try s.readAll().contains("open=0"))
+        try running.stop()
+    }
+
+    func testClientLeavingIsNoticedAndForgotten() throws {
+        let running = try RunningServer()
+        for _ in 0..<20 {
+            let s = try Socket(port: running.port)
+            try s.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = try s.read(until: "data: one")
+            s.close()
+        }
+        // Each close callback runs once, on the loop thread; poll with a deadline.
+        let deadline = Date().addingTimeInterval(10)
+        var last = ""
+        while Date() < deadline {
+            last = try running.exchange("GET /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").body
+            if last == "open=0 closed=20" { break }
+        }
+        XCTAssertEqual(last, "open=0 closed=20")
+        XCTAssertEqual(running.server.openStreamCount, 0)
+        try running.stop()
+    }
+
+    func testShutdownEndsOpenStreamsProperly() throws {
+        let running = try RunningServer()
+        let s = try Socket(port: running.port)
+        defer { s.close() }
+        try s.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try s.read(until: "data: one")
+        try running.stop()
+        XCTAssertTrue(try s.read(until: "0\r\n\r\n").hasSuffix("0\r\n\r\n"), "no terminating chunk at shutdown")
+    }
+}
