@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import statistics
@@ -29,6 +28,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "Tests"))
+from support.mockserver import read_ready_line  # noqa: E402
+
 LIST = "/api/v1/cloud/sessions/sess_019f00000000000000000000000000aa/threads"
 
 REFERENCE_SERVER = r"""
@@ -56,21 +58,13 @@ class Proc:
     def __init__(self, argv: list[str], timeout: float = 20.0):
         t0 = time.perf_counter()
         self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        buf = b""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.stop()
-                raise TimeoutError("no ready line")
-            r, _, _ = select.select([self.p.stdout], [], [], left)
-            if r:
-                chunk = os.read(self.p.stdout.fileno(), 4096)
-                if not chunk:
-                    raise RuntimeError("exited before its ready line")
-                buf += chunk
+        try:
+            line = read_ready_line(self.p, timeout)
+        except (TimeoutError, EOFError):
+            self.stop()
+            raise
         self.startup_ms = (time.perf_counter() - t0) * 1000
-        url = buf.split(b"\n")[0].decode().rsplit(" ", 1)[1]
+        url = line.rsplit(" ", 1)[1]
         self.port = int(url.rsplit(":", 1)[1])
 
     def rss_kib(self) -> int:

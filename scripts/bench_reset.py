@@ -15,15 +15,16 @@ import argparse
 import http.client
 import json
 import os
-import select
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-READY_PREFIX = "cloud-agents-mock listening on "
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Tests"))
+from support.mockserver import READY_PREFIX, read_ready_line  # noqa: E402
 COORD_AGENT = "agent_019f000000000000000000000000001a"
 CHILD_AGENT = "agent_019f000000000000000000000000002b"
 
@@ -96,23 +97,15 @@ class Server:
         self.proc = subprocess.Popen([binary, "--port", "0", "--log-level", "warning", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         started = time.monotonic()
-        deadline = started + timeout
-        buf = b""
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.stop()
-                raise TimeoutError("no ready line")
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    err = self.proc.stderr.read().decode(errors="replace")
-                    raise RuntimeError(f"server exited before its ready line: {err}")
-                buf += chunk
+        try:
+            line = read_ready_line(self.proc, timeout)
+        except EOFError:
+            err = self.proc.stderr.read().decode(errors="replace")
+            raise RuntimeError(f"server exited before its ready line: {err}") from None
+        except TimeoutError:
+            self.stop()
+            raise
         self.startup_s = time.monotonic() - started
-        line = buf.split(b"\n", 1)[0].decode()
         assert line.startswith(READY_PREFIX), line
         hostport = line[len(READY_PREFIX):].split("://", 1)[1]
         host, port = hostport.rsplit(":", 1)

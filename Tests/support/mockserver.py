@@ -33,6 +33,28 @@ def binary_path() -> str:
     return str(REPO / ".build" / "debug" / "cloud-agents-mock")
 
 
+def read_ready_line(proc: subprocess.Popen, timeout: float) -> str:
+    """The first line `proc` prints on its stdout pipe, within `timeout` seconds.
+
+    TimeoutError at the deadline; EOFError if stdout closes first (the process exited).
+    Shared with the benchmark scripts, which start servers the same way.
+    """
+    deadline = time.monotonic() + timeout
+    buf = b""
+    fd = proc.stdout.fileno()
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no ready line within {timeout}s")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise EOFError("stdout closed before the ready line")
+            buf += chunk
+    return buf.split(b"\n", 1)[0].decode()
+
+
 class MockServer:
     """One running server process. Use as a context manager or call stop()."""
 
@@ -55,22 +77,14 @@ class MockServer:
         self.port = int(port)
 
     def _read_ready_line(self, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        buf = b""
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.kill()
-                raise TimeoutError(f"no ready line within {timeout}s; stderr: {self.stderr_text()}")
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    code = self.proc.wait(timeout=5)
-                    raise RuntimeError(f"server exited with {code} before its ready line; stderr: {self.stderr_text()}")
-                buf += chunk
-        line = buf.split(b"\n", 1)[0].decode()
+        try:
+            line = read_ready_line(self.proc, timeout)
+        except TimeoutError:
+            self.kill()
+            raise TimeoutError(f"no ready line within {timeout}s; stderr: {self.stderr_text()}") from None
+        except EOFError:
+            code = self.proc.wait(timeout=5)
+            raise RuntimeError(f"server exited with {code} before its ready line; stderr: {self.stderr_text()}") from None
         assert line.startswith(READY_PREFIX), line
         return line
 
