@@ -16,8 +16,6 @@ public final class FaultBook {
         public var delayMs: Int?
         public var dropAfterFrames: Int?
         public var hits = 0
-        /// Insertion order, so a refunded fault goes back to its place.
-        var order = 0
 
         public var json: JSON {
             .object([
@@ -31,16 +29,10 @@ public final class FaultBook {
     }
 
     public private(set) var faults: [Fault] = []
-    private var nextOrder = 1
 
     public init() {}
 
-    public func add(_ fault: Fault) {
-        var fault = fault
-        fault.order = nextOrder
-        nextOrder += 1
-        faults.append(fault)
-    }
+    public func add(_ fault: Fault) { faults.append(fault) }
 
     @discardableResult public func remove(_ id: String) -> Bool {
         let before = faults.count
@@ -50,12 +42,14 @@ public final class FaultBook {
 
     public func clear() { faults.removeAll() }
 
-    /// The first fault matching this request, counted as used.
-    func take(method: String, canonicalPath: String) -> Fault? {
+    /// The first fault matching this request, counted as used. A fault that cuts
+    /// streams matches only requests that stream: the others cannot use it up.
+    func take(method: String, canonicalPath: String, streams: Bool) -> Fault? {
         let path = Glob.canonical(canonicalPath)
         guard
             let i = faults.firstIndex(where: { f in
                 (f.method == nil || f.method!.uppercased() == method.uppercased())
+                    && (f.dropAfterFrames == nil || streams)
                     && Glob.matches(Glob.canonical(f.path), path)
             })
         else { return nil }
@@ -66,32 +60,12 @@ public final class FaultBook {
         }
         return fault
     }
-
-    /// Gives back a use taken by `take` that did not apply (a stream-only fault
-    /// met a request that does not stream), in the fault's original place.
-    func refund(_ fault: Fault) {
-        if let i = faults.firstIndex(where: { $0.id == fault.id }) {
-            faults[i].hits -= 1
-            if let left = faults[i].remaining { faults[i].remaining = left + 1 }
-            return
-        }
-        var back = fault
-        back.hits -= 1
-        back.remaining = 1
-        let at = faults.firstIndex { $0.order > fault.order } ?? faults.count
-        faults.insert(back, at: at)
-    }
 }
 
 extension MockApp {
     /// Applies one fault: an error envelope, a delay, a stream cut after N frames,
     /// or a delay followed by either.
     func apply(_ fault: FaultBook.Fault, to request: HTTPRequest, apiParts: [String]?, requestID: String) -> Reply {
-        // A fault that only cuts streams is not used up by a request that cannot stream.
-        if fault.status == nil, fault.dropAfterFrames != nil, !Self.wantsStream(request, apiParts: apiParts) {
-            faults.refund(fault)
-            return api(request, apiParts: apiParts, requestID: requestID, dropAfterFrames: nil)
-        }
         let produce: () -> Reply = { [unowned self] in
             if let status = fault.status {
                 var error = APIError(

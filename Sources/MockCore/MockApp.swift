@@ -90,7 +90,8 @@ public final class MockApp: Responder {
         let entry = journal.begin(request, requestID: requestID, now: clock.now())
         var reply: Reply
         if let fault = faults.take(
-            method: request.method, canonicalPath: "/v1/" + (apiParts ?? parts).joined(separator: "/"))
+            method: request.method, canonicalPath: "/v1/" + (apiParts ?? parts).joined(separator: "/"),
+            streams: Self.wantsStream(request, apiParts: apiParts))
         {
             reply = apply(fault, to: request, apiParts: apiParts, requestID: requestID)
         } else {
