@@ -119,8 +119,6 @@ public final class EventStreamHub: StoreObserver {
         sub.sink.onClose = nil
     }
 
-    public func subscriberCount(thread: String) -> Int { byThread[thread]?.count ?? 0 }
-
     public func eventAdded(_ event: StoredEvent, to thread: SessionThread) {
         guard let list = byThread[thread.id] else { return }
         let position = thread.events.count - 1

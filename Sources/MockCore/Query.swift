@@ -4,8 +4,6 @@
 public struct Query {
     public private(set) var pairs: [(String, String)] = []
 
-    public init(pairs: [(String, String)]) { self.pairs = pairs }
-
     public init(raw: String) throws(APIError) {
         guard !raw.isEmpty else { return }
         for part in raw.split(separator: "&", omittingEmptySubsequences: true) {

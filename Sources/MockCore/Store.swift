@@ -34,8 +34,6 @@ public final class Store {
 
     // MARK: Look-ups
 
-    public func agent(_ id: String) -> Agent? { agents.first { $0.id == id } }
-
     public func session(_ id: String) throws(APIError) -> Session {
         guard let s = sessionsByID[id] else { throw APIError.sessionNotFound(id) }
         return s
