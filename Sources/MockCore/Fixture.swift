@@ -173,8 +173,7 @@ private struct FixtureReader {
     }
 
     func roster(_ id: String, version: Int?, _ path: String) throws(FixtureError) -> Agent {
-        let matches = store.agents.filter { $0.id == id && (version == nil || $0.version == version) }
-        guard let best = matches.max(by: { $0.version < $1.version }) else {
+        guard let best = store.agent(id, version: version) else {
             throw fail(path, "unknown agent '\(id)'\(version.map { " version \($0)" } ?? "") (not in $.agents)")
         }
         return best

@@ -125,8 +125,7 @@ extension MockApp {
             throw APIError.invalid("\(param) must be an agent id or {\"type\": \"agent\", \"id\": ...}.", param: param)
         }
         id = id.trimmingSpaces
-        let matches = store.agents.filter { $0.id == id && (version == nil || $0.version == version) }
-        guard let agent = matches.max(by: { $0.version < $1.version }) else {
+        guard let agent = store.agent(id, version: version) else {
             throw APIError.notFound("Agent '\(id)'\(version.map { " version \($0)" } ?? "") was not found.")
         }
         return agent

@@ -34,6 +34,11 @@ public final class Store {
 
     // MARK: Look-ups
 
+    /// A roster agent: that version, or without one the highest version of the id.
+    public func agent(_ id: String, version: Int?) -> Agent? {
+        agents.filter { $0.id == id && (version == nil || $0.version == version) }.max { $0.version < $1.version }
+    }
+
     public func session(_ id: String) throws(APIError) -> Session {
         guard let s = sessionsByID[id] else { throw APIError.sessionNotFound(id) }
         return s
