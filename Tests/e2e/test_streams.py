@@ -465,7 +465,7 @@ def test_a_reader_that_stops_reading_is_bounded_ended_and_can_resume(start_serve
         for i in range(0, total, 20):
             server.append_events(SEED_SESSION, SEED_CHILD, [msg(i + j, text=payload) for j in range(20)])
         grown_mib = (server.rss_kib() - rss_before) / 1024
-        # The store itself keeps the 8 MB (JSON tree, bytes, frame); the streams add at most
+        # The store itself keeps the 8 MB (encoded bytes, plus the cached SSE frame once streamed); the streams add at most
         # their bound each, plus kernel buffers.
         assert grown_mib < 60, f"RSS grew {grown_mib:.0f} MiB with 10 stuck readers"
         assert server.stats()["open_streams"] == 0, "stuck streams were not ended at the bound"
