@@ -20,7 +20,7 @@ COPY Sources ./Sources
 RUN swift build -c release --product cloud-agents-mock --static-swift-stdlib
 RUN mkdir -p /out \
     && cp .build/release/cloud-agents-mock /out/ \
-    && cp -R .build/release/cloud-agents-mock_MockCore.resources /out/
+    && cp -R .build/release/cloud-agents-mock_MockApp.resources /out/
 
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \

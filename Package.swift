@@ -1,6 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The module graph (the README's "Architecture" section draws it):
+//
+//   cloud-agents-mock (CLI) ─┬─> MockServer ──> CLibevent, MockHTTP
+//                            └─> MockApp ─────> MockDomain ──> MockJSON
+//                                          └──> MockHTTP, MockJSON
+//
+// The compiler keeps the rooms apart: the domain cannot see HTTP, the adapter
+// cannot see the domain or the app, and only the adapter sees C.
 let package = Package(
     name: "cloud-agents-mock",
     platforms: [.macOS(.v13)],
@@ -18,13 +26,21 @@ let package = Package(
             pkgConfig: "libevent_pthreads",
             providers: [.apt(["libevent-dev", "pkg-config"])]
         ),
-        // The small pure-Swift HTTP vocabulary shared by the domain and the adapter.
+        // The ordered JSON value, its linear parser and encoder, and the one reader
+        // of JSON documents (fields, types, unknown fields, JSON paths).
+        .target(name: "MockJSON"),
+        // The HTTP vocabulary: requests, responses, headers, query strings, replies,
+        // stream sinks and timers. Pure Swift, shared by the app and the adapter.
         .target(name: "MockHTTP"),
-        // Every rule of the emulated API: store, router, JSON, fixtures, streams, control API.
+        // Every rule of the emulated API: models only the store changes, the store,
+        // fixtures, clock, ids, pagination. Knows nothing of HTTP.
+        .target(name: "MockDomain", dependencies: ["MockJSON"]),
+        // The application: routes, the request pipeline, the control API, streams
+        // (hub, SSE framing, heartbeats) and observability (journal, faults).
         .target(
-            name: "MockCore",
+            name: "MockApp",
             dependencies: [
-                "MockHTTP",
+                "MockDomain", "MockJSON", "MockHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources")]
@@ -33,19 +49,20 @@ let package = Package(
         .target(
             name: "MockServer",
             dependencies: [
-                "CLibevent", "MockHTTP", "MockCore",
+                "CLibevent", "MockHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "cloud-agents-mock",
             dependencies: [
-                "MockServer", "MockCore",
+                "MockServer", "MockApp", "MockDomain", "MockJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "MockCoreTests", dependencies: ["MockCore", "MockHTTP"]),
+        .testTarget(name: "MockJSONTests", dependencies: ["MockJSON"]),
+        .testTarget(name: "MockAppTests", dependencies: ["MockApp", "MockDomain", "MockJSON", "MockHTTP"]),
         .testTarget(
             name: "MockServerTests",
             dependencies: ["MockServer", "MockHTTP", .product(name: "Logging", package: "swift-log")]

@@ -25,8 +25,8 @@ final class EventStreamSink: StreamSink {
     /// have gone out, so a "drop after N frames" fault really delivers N frames.
     private var aborting = false
     private var retained: Unmanaged<EventStreamSink>?
-    private static let heartbeatFrame = Array(": heartbeat\n\n".utf8)
     var onClose: (() -> Void)?
+    var onQuiet: (() -> Void)?
 
     init(server: LibeventServer, request: OpaquePointer, connection: OpaquePointer) {
         self.server = server
@@ -84,8 +84,11 @@ final class EventStreamSink: StreamSink {
         event_add(heartbeat, &tv)
     }
 
+    /// Quiet for the heartbeat interval: the producer decides what keeps the
+    /// connection alive (the app writes an SSE comment).
     private func beat() {
-        write(Self.heartbeatFrame)
+        guard request != nil, !aborting else { return }
+        if let onQuiet { onQuiet() } else { armHeartbeat() }
     }
 
     private var output: OpaquePointer? {
@@ -97,6 +100,10 @@ final class EventStreamSink: StreamSink {
     var bufferedBytes: Int {
         guard let output else { return 0 }
         return evbuffer_get_length(output)
+    }
+
+    func keepAlive(_ bytes: [UInt8]) {
+        write(bytes)
     }
 
     @discardableResult
@@ -197,6 +204,7 @@ final class EventStreamSink: StreamSink {
         }
         drained = nil
         drainWaiter = nil
+        onQuiet = nil
         aborting = false
         request = nil
         connection = nil

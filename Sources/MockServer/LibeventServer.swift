@@ -165,7 +165,7 @@ public final class LibeventServer: Scheduler {
             // connection closes after this reply.
             evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close")
         }
-        deliver(responder.respond(to: request), to: req)
+        deliver(responder.respond(to: request), for: request, to: req)
     }
 
     /// evhttp 2.1 reads no body for HEAD and TRACE (`evhttp_method_may_have_body`);
@@ -221,12 +221,12 @@ public final class LibeventServer: Scheduler {
         return HTTPRequest(method: method, target: target, headers: headers, body: body, peer: peer)
     }
 
-    func deliver(_ reply: Reply, to req: OpaquePointer) {
+    func deliver(_ reply: Reply, for request: HTTPRequest, to req: OpaquePointer) {
         switch reply {
         case .response(let response):
             send(response, to: req)
         case .stream(let stream):
-            startStream(stream, on: req)
+            startStream(stream, for: request, on: req)
         case .deferred(let body):
             // evhttp keeps a request the user has not answered alive even when its
             // peer leaves (http.c, evhttp_connection_incoming_fail), and answering
@@ -235,7 +235,7 @@ public final class LibeventServer: Scheduler {
             body { [weak self] reply in
                 guard let self, !answered else { return }
                 answered = true
-                self.deliver(reply, to: req)
+                self.deliver(reply, for: request, to: req)
             }
         }
     }
@@ -251,14 +251,10 @@ public final class LibeventServer: Scheduler {
         evbuffer_free(buffer)
     }
 
-    func startStream(_ stream: StreamReply, on req: OpaquePointer) {
+    func startStream(_ stream: StreamReply, for request: HTTPRequest, on req: OpaquePointer) {
         guard !stopping, let conn = evhttp_request_get_connection(req) else {
-            send(
-                HTTPResponse(
-                    status: 503,
-                    body: Array(
-                        #"{"type":"error","error":{"type":"api_error","message":"The server is shutting down."}}"#.utf8)
-                ), to: req)
+            // The responder composes it, so it has the envelope and request id of every other answer.
+            send(responder.unavailable(request, reason: "The server is shutting down."), to: req)
             return
         }
         let out = evhttp_request_get_output_headers(req)

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import MockCore
+import MockApp
+import MockDomain
+import MockJSON
 import MockServer
 
 @main
@@ -114,9 +116,9 @@ struct CloudAgentsMock: ParsableCommand {
         }
         // Made frozen (not frozen afterwards) so that reset returns to this instant.
         let clock = MockClock(mode: frozenClock.flatMap(Timestamp.parse).map { .frozen($0) } ?? .real)
-        let app: MockApp
+        let app: MockApplication
         do {
-            app = try MockApp(config: config, fixture: fixture, clock: clock, logger: logger)
+            app = try MockApplication(config: config, fixture: fixture, clock: clock, logger: logger)
         } catch {
             FileHandle.standardError.write(
                 Data("cloud-agents-mock: \(config.fixtureSource): \(error.path): \(error.message)\n".utf8))

@@ -1,5 +1,6 @@
 import Foundation
-import MockCore
+import MockApp
+import MockJSON
 
 /// Reads `--fixtures`: one JSON file, or a folder whose `*.json` files are merged
 /// in name order (their tokens, agents and sessions lists are concatenated).

@@ -16,8 +16,22 @@ final class StubResponder: Responder {
     var sinks: [StreamSink] = []
     var closed = 0
 
+    /// The responder composes the answer the adapter cannot hand over.
+    func unavailable(_ request: HTTPRequest, reason: String) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "application/json")
+        headers.add("x-request-id", "req_stub")
+        return HTTPResponse(status: 503, headers: headers, body: Array("{\"composed\":\"\(reason)\"}".utf8))
+    }
+
     func respond(to request: HTTPRequest) -> Reply {
         switch request.rawPath {
+        case "/stream-after-stop":
+            // A stream whose answer comes once shutdown has begun.
+            return .deferred { [weak self] deliver in
+                self?.server?.shutdown()
+                deliver(.stream(StreamReply(headers: HTTPHeaders()) { sink in sink.finish() }))
+            }
         case "/stop":
             server?.shutdown()
             return .response(HTTPResponse(status: 200, body: Array("bye".utf8)))
@@ -223,5 +237,14 @@ final class LibeventServerTests: XCTestCase {
         _ = try s.read(until: "data: one")
         try running.stop()
         XCTAssertTrue(try s.read(until: "0\r\n\r\n").hasSuffix("0\r\n\r\n"), "no terminating chunk at shutdown")
+    }
+
+    func testAStreamRefusedDuringShutdownGetsTheRespondersAnswer() throws {
+        let running = try RunningServer()
+        let answer = try running.exchange("GET /stream-after-stop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(answer.status, 503)
+        XCTAssertTrue(answer.head.lowercased().contains("content-type: application/json"), answer.head)
+        XCTAssertTrue(answer.head.contains("x-request-id: req_stub"), answer.head)
+        XCTAssertEqual(answer.body, #"{"composed":"The server is shutting down."}"#)
     }
 }

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document (Sources/MockCore/Resources/openapi.json): valid, in step with the
+"""The OpenAPI 3.1 document (Sources/MockApp/Resources/openapi.json): valid, in step with the
 router both ways, served byte-for-byte equal (as JSON) at GET /_mock/openapi.json."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from support.mockserver import REPO
 
 openapi_spec_validator = pytest.importorskip("openapi_spec_validator")
 
-import openapi_build  # noqa: E402  (Tests/contract is on sys.path via rootdir conftest insertion below)
+import openapi_build  # noqa: E402  (scripts/ is on sys.path: Tests/contract/conftest.py)
 
-DOC_PATH = REPO / "Sources" / "MockCore" / "Resources" / "openapi.json"
+DOC_PATH = REPO / "Sources" / "MockApp" / "Resources" / "openapi.json"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 API_PREFIXES = ("/v1", "/api/v1/cloud")
 
@@ -39,7 +39,7 @@ def test_document_is_valid_openapi_31(document):
 
 
 def test_document_is_what_the_builder_writes():
-    assert DOC_PATH.read_text() == openapi_build.render(), "run: python Tests/contract/openapi_build.py"
+    assert DOC_PATH.read_text() == openapi_build.render(), "run: python scripts/openapi_build.py"
 
 
 def test_served_document_equals_the_file(mock, document):

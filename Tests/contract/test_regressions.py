@@ -127,7 +127,7 @@ def validator(schema_name: str):
 
     from support.mockserver import REPO
 
-    doc = json.loads((REPO / "Sources" / "MockCore" / "Resources" / "openapi.json").read_text())
+    doc = json.loads((REPO / "Sources" / "MockApp" / "Resources" / "openapi.json").read_text())
     return Draft202012Validator({"$ref": f"#/components/schemas/{schema_name}", "components": doc["components"]})
 
 

@@ -27,7 +27,7 @@ pytest.importorskip("schemathesis")
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "schemathesis.toml"
-DOC = REPO / "Sources" / "MockCore" / "Resources" / "openapi.json"
+DOC = REPO / "Sources" / "MockApp" / "Resources" / "openapi.json"
 RUN_DEADLINE = 900  # seconds; a normal run takes a few minutes on 2 cores
 
 

@@ -1,0 +1,95 @@
+import MockDomain
+import MockHTTP
+import MockJSON
+
+/// `/sessions/{id}/threads...`: list, retrieve, events (JSON or SSE), stream,
+/// archive (API.md sections 6 and 7).
+struct ThreadRoutes: RouteCollection {
+    let store: Store
+    let hub: EventStreamHub
+
+    func register(into routes: inout RouteTable.Builder) {
+        let store = self.store
+        let thread = "/sessions/{session_id}/threads/{thread_id}"
+        routes.add("GET", "/sessions/{session_id}/threads") { ctx throws(APIError) in
+            let page = try PageRequest(query: ctx.query)
+            let statuses = try ListFilters.statuses(ctx.query)
+            let found = try domain { () throws(DomainError) in
+                try store.listThreads(sessionID: ctx.param("session_id"), page: page, statuses: statuses)
+            }
+            return .json(ListBody.encode(found, id: \.id) { $0.bytes })
+        }
+        routes.add("GET", thread) { ctx throws(APIError) in
+            .json(
+                try domain { () throws(DomainError) in
+                    try store.thread(ctx.param("thread_id"), in: ctx.param("session_id"))
+                }.bytes)
+        }
+        routes.add("GET", thread + "/events", streams: .whenAccepted) { ctx throws(APIError) in
+            if ctx.streams { return try openStream(ctx) }
+            let page = try PageRequest(query: ctx.query)
+            let types = ListFilters.eventTypes(ctx.query)
+            let found = try domain { () throws(DomainError) in
+                try store.listEvents(
+                    sessionID: ctx.param("session_id"), threadID: ctx.param("thread_id"), page: page, types: types)
+            }
+            return .json(ListBody.encode(found, id: \.id) { $0.bytes })
+        }
+        routes.add("GET", thread + "/stream", streams: .always) { ctx throws(APIError) in try openStream(ctx) }
+        routes.add("POST", thread + "/archive") { ctx throws(APIError) in
+            // No body, an empty body, or a JSON object (clients send `{}`).
+            _ = try ctx.objectBody()
+            let archived = try domain { () throws(DomainError) in
+                try store.archive(sessionID: ctx.param("session_id"), threadID: ctx.param("thread_id"))
+            }
+            return .json(archived.bytes)
+        }
+    }
+
+    /// Endpoints 3 (with `Accept: text/event-stream`) and 4. Every check happens
+    /// before the 200 goes out, so a bad `Last-Event-ID` is a plain 400.
+    func openStream(_ ctx: RequestContext) throws(APIError) -> Reply {
+        let lastEventID = ctx.request.headers["Last-Event-ID"].map(\.trimmingSpaces).flatMap { $0.isEmpty ? nil : $0 }
+        let (thread, next) = try domain { () throws(DomainError) in
+            try store.streamStart(
+                sessionID: ctx.param("session_id"), threadID: ctx.param("thread_id"), lastEventID: lastEventID)
+        }
+        let types = ListFilters.eventTypes(ctx.query)
+        let hub = self.hub
+        return .stream(
+            StreamReply(headers: SSE.headers) { sink in
+                hub.open(thread: thread, from: next, types: types, sink: sink)
+            })
+    }
+}
+
+/// The filter parameters of the list routes.
+enum ListFilters {
+    /// `statuses[]`, repeatable, each value one status. Only the bracketed name is the
+    /// documented parameter: `statuses=` is an unknown parameter and ignored, as the
+    /// service ignores it, so a client that forgets the brackets finds out here.
+    static func statuses(_ query: Query) throws(APIError) -> [ThreadStatus] {
+        var out: [ThreadStatus] = []
+        for value in query.all("statuses[]") {
+            guard let s = ThreadStatus(rawValue: value) else {
+                throw APIError.invalid(
+                    "statuses[] has an unknown value '\(value)'; expected one of \(ThreadStatus.allCases.map(\.rawValue).joined(separator: ", ")).",
+                    param: "statuses[]")
+            }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// `type` (comma-separated) and `types[]` (repeatable, one type each); their union.
+    static func eventTypes(_ query: Query) -> Set<String> {
+        var types = Set(query.all("types[]").filter { !$0.isEmpty })
+        for raw in query.all("type") {
+            for t in raw.split(separator: ",") {
+                let trimmed = String(t).trimmingSpaces
+                if !trimmed.isEmpty { types.insert(trimmed) }
+            }
+        }
+        return types
+    }
+}

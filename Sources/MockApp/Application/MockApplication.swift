@@ -1,0 +1,167 @@
+import Logging
+import MockDomain
+import MockHTTP
+import MockJSON
+
+/// Settings of the application that are not transport settings.
+public struct AppConfig {
+    /// Bearer tokens from the command line or environment (added to the fixture's).
+    public var tokens: [String] = []
+    /// When set, `/_mock/` needs this token (`Authorization: Bearer` or `X-Mock-Admin-Token`).
+    public var adminToken: String?
+    /// Largest accepted API request body; bigger is 413 in the envelope.
+    public var maxBodyBytes = 1 << 20
+    /// How many requests the journal keeps.
+    public var journalLimit = 1000
+    /// The id generators' seed; nil for random ids.
+    public var seed: UInt64?
+    /// Where the fixture came from, for messages.
+    public var fixtureSource = "(built in)"
+
+    public init() {}
+}
+
+/// The composition root: the store, the stream hub, the journal and faults, the
+/// route table and one pipeline per route group, behind one `Responder`. The CLI
+/// and the tests both build this; transports only call `respond`.
+///
+/// A request goes: request id → route (found once: group, parameters, whether it
+/// streams) → the group's steps → the handler. API: journal → faults → bearer
+/// authentication → body limit. Control: admin authentication → body limit.
+public final class MockApplication: Responder {
+    public let config: AppConfig
+    public let clock: MockClock
+    /// The world's ids (sessions, threads, events, ...).
+    public let ids: IDGenerator
+    /// Request ids of API requests: their own sequence, so that polling the
+    /// control API never shifts an id the API answers with.
+    let apiRequestIDs: IDGenerator
+    /// Request ids and fault ids of the control API.
+    let controlIDs: IDGenerator
+    public let store: Store
+    public let hub: EventStreamHub
+    public let journal: RequestJournal
+    public let faults: FaultBook
+    public let logger: Logger
+    /// Timers for delays and long-polls; set by the transport.
+    public weak var scheduler: Scheduler?
+    public private(set) var ready = false
+    /// The fixture's world as loaded at start (with the configured tokens); reset
+    /// swaps in a copy of it, so the fixture is read and checked only once.
+    let resetTemplate: Store
+    private(set) var routes = RouteTable()
+    private var pipelines: [RouteGroup: Pipeline] = [:]
+    let errors: ErrorAnswers
+
+    /// Builds the app and loads `fixture`; a broken fixture throws and nothing is kept.
+    public init(config: AppConfig, fixture: JSON, clock: MockClock = MockClock(), logger: Logger? = nil)
+        throws(FixtureError)
+    {
+        self.config = config
+        self.clock = clock
+        self.ids = IDGenerator(seed: config.seed, clock: clock)
+        self.apiRequestIDs = IDGenerator(seed: Self.derived(config.seed, 1), clock: clock)
+        self.controlIDs = IDGenerator(seed: Self.derived(config.seed, 2), clock: clock)
+        self.hub = EventStreamHub()
+        self.journal = RequestJournal(limit: config.journalLimit)
+        self.faults = FaultBook()
+        let logger = logger ?? Logger(label: "cloud-agents-mock")
+        self.logger = logger
+        self.errors = ErrorAnswers(logger: logger)
+        self.store = try Fixture.load(fixture, clock: clock, ids: ids)
+        for token in config.tokens { store.addToken(token) }
+        resetTemplate = store.clone()
+        store.observer = hub
+        assemble()
+        ready = true
+    }
+
+    /// The seeds of the request-id sequences follow the world's seed, apart from it.
+    static func derived(_ seed: UInt64?, _ stream: UInt64) -> UInt64? {
+        seed.map { $0 ^ (0x9E37_79B9_7F4A_7C15 &* stream) }
+    }
+
+    private func assemble() {
+        let scheduler: () -> Scheduler? = { [unowned self] in self.scheduler }
+        routes.add(.api, [SessionRoutes(store: store), ThreadRoutes(store: store, hub: hub)])
+        routes.add(
+            .control,
+            [
+                InfoRoutes(app: self), ClockRoutes(clock: clock, generators: [ids, apiRequestIDs, controlIDs]),
+                WorldRoutes(store: store),
+                ObservationRoutes(
+                    journal: journal, faults: faults, makeID: { [unowned self] in self.controlIDs.make($0) },
+                    scheduler: scheduler),
+            ])
+        let maxBody = config.maxBodyBytes
+        pipelines[.api] = Pipeline(
+            [
+                StandardHeaders(), JournalStep(journal: journal, clock: clock),
+                FaultStep(faults: faults, errors: errors, scheduler: scheduler), BearerAuthentication(store: store),
+                BodyLimit(maxBytes: maxBody) { size, limit in
+                    "Request body is \(size) bytes; the limit is \(limit) bytes."
+                },
+            ], errors: errors)
+        // World building takes large state documents: 64 times the API's limit.
+        pipelines[.control] = Pipeline(
+            [
+                StandardHeaders(), AdminAuthentication(adminToken: config.adminToken),
+                BodyLimit(maxBytes: maxBody * 64) { _, _ in "Request body is too large." },
+            ], errors: errors)
+    }
+
+    /// Every route the server answers, for `/_mock/routes` and the OpenAPI drift test.
+    public var routeTable: [(method: String, path: String)] { routes.listing }
+
+    // MARK: Responding
+
+    public func respond(to request: HTTPRequest) -> Reply {
+        let clientID = Self.requestID(from: request.headers)
+        let ctx: RequestContext
+        do throws(HTTPRequestError) {
+            ctx = try routes.resolve(request) { group in
+                clientID ?? (group == .api ? apiRequestIDs : controlIDs).make("req")
+            }
+        } catch {
+            let requestID = clientID ?? apiRequestIDs.make("req")
+            return StandardHeaders.decorate(errors.reply(APIError(error), requestID: requestID), requestID: requestID)
+        }
+        return pipelines[ctx.route.group]!.run(ctx)
+    }
+
+    public func unavailable(_ request: HTTPRequest, reason: String) -> HTTPResponse {
+        let requestID = Self.requestID(from: request.headers) ?? controlIDs.make("req")
+        guard
+            case .response(let r) = StandardHeaders.decorate(
+                errors.reply(APIError.unavailable(reason), requestID: requestID), requestID: requestID)
+        else { return HTTPResponse(status: 503) }
+        return r
+    }
+
+    /// A client-supplied `X-Request-Id` is echoed when it is a sane header value.
+    static func requestID(from headers: HTTPHeaders) -> String? {
+        guard let v = headers["X-Request-Id"], !v.isEmpty, v.utf8.count <= 200,
+            v.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { return nil }
+        return v
+    }
+
+    /// Back to the state right after start: the fixture's world, tokens, an empty
+    /// journal counting from 1 (pending waits answered unmatched), no faults, the
+    /// starting clock mode and the id seeds, so the same requests after a reset get
+    /// the same bytes as after a fresh start. Open streams end. Done in one loop
+    /// turn, so no request observes it half-done.
+    ///
+    /// The fixture is decoded and checked once, at start; resets clone that world
+    /// (events are immutable and shared), which costs a few allocations per thread
+    /// instead of a full fixture load: see scripts/bench_reset.py.
+    public func reset() {
+        clock.restart()
+        ids.reseed(config.seed)
+        apiRequestIDs.reseed(Self.derived(config.seed, 1))
+        controlIDs.reseed(Self.derived(config.seed, 2))
+        store.adopt(resetTemplate.clone())
+        journal.restart()
+        faults.clear()
+    }
+}

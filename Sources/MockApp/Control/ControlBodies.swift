@@ -1,0 +1,139 @@
+import MockDomain
+import MockJSON
+
+/// Typed decoders of the control API's bodies: shapes and types only; every
+/// rule that relates them to the world is the store's.
+extension SessionPlan {
+    init(body: JSONObjectReader) throws(JSONReadError) {
+        try body.rejectUnknown(["agent", "environment_id", "title", "metadata", "coordinator", "children"])
+        self.init()
+        agent = try body["agent"].map { v throws(JSONReadError) in try AgentReference(v, at: body.path.key("agent")) }
+        environmentID = try body.string("environment_id")
+        title = try body.string("title")
+        metadata = try body.object("metadata")?.json ?? .object([])
+        if let c = body["coordinator"] {
+            guard let flag = c.boolValue else { throw body.fail("coordinator", "must be true or false") }
+            coordinator = flag
+        }
+        if let c = body["children"], c.arrayValue == nil {
+            throw body.fail("children", "must be an array of thread objects")
+        }
+        for (child, path) in try body.array("children") {
+            children.append(
+                try ChildPlan(
+                    body: JSONObjectReader(child, at: path, expected: "a thread object"),
+                    allowParent: false))
+        }
+    }
+}
+
+extension ChildPlan {
+    /// A child thread; `parent_thread_id` only where the route takes one.
+    init(body: JSONObjectReader, allowParent: Bool) throws(JSONReadError) {
+        var known = ["agent", "name", "created_by_tool_use_id", "status"]
+        if allowParent { known.append("parent_thread_id") }
+        try body.rejectUnknown(known)
+        self.init()
+        agent = try body["agent"].map { v throws(JSONReadError) in try AgentReference(v, at: body.path.key("agent")) }
+        name = try body.string("name")
+        toolUseID = try body.string("created_by_tool_use_id")
+        if let s = try body.string("status") {
+            guard let parsed = ThreadStatus(rawValue: s), !parsed.isFinal else {
+                throw body.fail("status", "'\(s)' is not a starting status (expected idle, running or blocked)")
+            }
+            status = parsed
+        }
+        parentThreadID = allowParent ? try body.string("parent_thread_id") : nil
+    }
+}
+
+extension StatusChange {
+    init(body: JSONObjectReader) throws(JSONReadError) {
+        let raw = body.raw("status")
+        guard let text = raw?.stringValue, let status = ThreadStatus(rawValue: text) else {
+            let got = raw.map { $0.stringValue.map { "'\($0)'" } ?? $0.typeName } ?? "nothing"
+            throw body.fail("status", "must be one of running, idle, blocked, terminated (got \(got))")
+        }
+        var waitingOn: (threadID: String, toolUseID: String?)?
+        if let w = try body.object("waiting_on", expected: "an object {thread_id, tool_use_id?}") {
+            let threadID = try w.requiredString("thread_id")
+            waitingOn = (threadID, try w.string("tool_use_id"))
+        }
+        self.init(status: status, stopReason: try body.object("stop_reason")?.json, waitingOn: waitingOn)
+    }
+}
+
+extension MessagePlan {
+    init(body: JSONObjectReader) throws(JSONReadError) {
+        guard let content = body.raw("content") else {
+            throw JSONReadError(path: body.path.key("content"), problem: .missing)
+        }
+        var status = MailboxStatus.pending
+        if let s = try body.string("status") {
+            guard let parsed = MailboxStatus(rawValue: s) else {
+                throw body.fail("status", "must be pending, delivered or cancelled (got '\(s)')")
+            }
+            status = parsed
+        }
+        self.init(
+            fromThreadID: try body.string("from_thread_id"), content: content,
+            status: status)
+    }
+}
+
+extension FaultBook.Fault {
+    /// `POST /_mock/faults`.
+    init(body: JSONObjectReader, id: String) throws(JSONReadError) {
+        try body.rejectUnknown([
+            "method", "path", "times", "status", "error_type", "message", "retry_after", "delay_ms",
+            "drop_after_frames",
+        ])
+        guard let path = body["path"]?.stringValue, path.hasPrefix("/") else {
+            throw body.fail("path", "must be a path pattern starting with '/', e.g. '/v1/sessions/*/threads'")
+        }
+        var method = try body.string("method")?.uppercased()
+        if method == "*" { method = nil }
+        if let method, method.isEmpty || !method.utf8.allSatisfy({ (65...90).contains($0) }) {
+            throw body.fail("method", "must be an HTTP method such as GET or POST")
+        }
+        let status = try body.int("status", in: 400...599)
+        let delay = try body.int("delay_ms", in: 0...600_000)
+        let drop = try body.int("drop_after_frames", in: 1...1_000_000)
+        guard status != nil || delay != nil || drop != nil else {
+            throw JSONReadError(
+                path: body.path.key("status"),
+                problem: .statement("A fault needs at least one of status, delay_ms, drop_after_frames."))
+        }
+        if status != nil && drop != nil {
+            throw JSONReadError(
+                path: body.path.key("drop_after_frames"),
+                problem: .statement(
+                    "status and drop_after_frames exclude each other: an error reply has no stream to cut."))
+        }
+        let errorType = try body.string("error_type")
+        let message = try body.string("message")
+        let retryAfter = try body.int("retry_after", in: 0...86_400)
+        if status == nil {
+            for (key, given) in [
+                ("error_type", errorType != nil), ("message", message != nil), ("retry_after", retryAfter != nil),
+            ]
+            where given {
+                throw body.fail(key, "applies only to a fault with a status")
+            }
+        }
+        var remaining: Int? = 1
+        if body.has("times") {
+            if let t = body["times"] {
+                guard let n = t.intValue, n >= 1 else {
+                    throw body.fail("times", "must be a positive integer or null (until removed)")
+                }
+                remaining = n
+            } else {
+                remaining = nil
+            }
+        }
+        self.init(
+            id: id, method: method, path: path, remaining: remaining, status: status, errorType: errorType,
+            message: message, retryAfterSeconds: retryAfter, delayMs: delay, dropAfterFrames: drop)
+    }
+}

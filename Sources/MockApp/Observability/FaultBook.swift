@@ -1,0 +1,88 @@
+import MockHTTP
+import MockJSON
+
+/// Injected faults, matched by method and path pattern, each for the next N
+/// matching requests (or until removed).
+public final class FaultBook {
+    public struct Fault {
+        public var id: String
+        public var method: String?
+        public var path: String
+        /// Requests left; nil means until removed.
+        public var remaining: Int?
+        public var status: Int?
+        public var errorType: String?
+        public var message: String?
+        public var retryAfterSeconds: Int?
+        public var delayMs: Int?
+        public var dropAfterFrames: Int?
+        public var hits = 0
+
+        /// The error answer of a fault with a status.
+        var error: APIError? {
+            guard let status else { return nil }
+            var error = APIError(
+                status: status, type: errorType ?? APIError.defaultType(for: status),
+                message: message ?? "Injected fault: \(Self.reason(status)).")
+            if let retry = retryAfterSeconds {
+                error.headers["Retry-After"] = String(retry)
+                error.headers["retry-after-ms"] = String(retry * 1000)
+            }
+            return error
+        }
+
+        static func reason(_ status: Int) -> String {
+            switch status {
+            case 429: "rate limited"
+            case 500: "internal server error"
+            case 502: "bad gateway"
+            case 503: "service unavailable"
+            case 529: "overloaded"
+            default: "status \(status)"
+            }
+        }
+
+        public var json: JSON {
+            .object([
+                ("id", .string(id)), ("type", "fault"), ("method", .string(method)), ("path", .string(path)),
+                ("remaining", remaining.map(JSON.int) ?? .null), ("status", status.map(JSON.int) ?? .null),
+                ("error_type", .string(errorType)), ("message", .string(message)),
+                ("retry_after", retryAfterSeconds.map(JSON.int) ?? .null), ("delay_ms", delayMs.map(JSON.int) ?? .null),
+                ("drop_after_frames", dropAfterFrames.map(JSON.int) ?? .null), ("hits", .int(hits)),
+            ])
+        }
+    }
+
+    public private(set) var faults: [Fault] = []
+
+    public init() {}
+
+    public func add(_ fault: Fault) { faults.append(fault) }
+
+    @discardableResult public func remove(_ id: String) -> Bool {
+        let before = faults.count
+        faults.removeAll { $0.id == id }
+        return faults.count != before
+    }
+
+    public func clear() { faults.removeAll() }
+
+    /// The first fault matching this request, counted as used. A fault that cuts
+    /// streams matches only requests that stream: the others cannot use it up.
+    func take(for ctx: RequestContext) -> Fault? {
+        let method = ctx.request.method.uppercased()
+        guard
+            let i = faults.firstIndex(where: { f in
+                (f.method == nil || f.method!.uppercased() == method)
+                    && (f.dropAfterFrames == nil || ctx.streams)
+                    && Glob.matches(Glob.canonical(f.path), ctx.canonicalPath)
+            })
+        else { return nil }
+        faults[i].hits += 1
+        let fault = faults[i]
+        if let left = faults[i].remaining {
+            if left <= 1 { faults.remove(at: i) } else { faults[i].remaining = left - 1 }
+        }
+        return fault
+    }
+}

@@ -1,0 +1,123 @@
+import MockDomain
+import MockHTTP
+
+/// Collections of routes register themselves into a table under one group
+/// (Hummingbird's route collections, in small).
+public protocol RouteCollection {
+    func register(into routes: inout RouteTable.Builder)
+}
+
+/// Every route of both groups. Resolving a request gives exactly one route: a
+/// registered one, or the router's own 404 or 405 answer, so the pipeline runs
+/// the same steps for all of them.
+public struct RouteTable {
+    public private(set) var routes: [Route] = []
+
+    public init() {}
+
+    /// Adds routes to one group.
+    public struct Builder {
+        let group: RouteGroup
+        var routes: [Route] = []
+
+        public mutating func add(
+            _ method: String, _ template: String, streams: StreamMode = .never, open: Bool = false,
+            _ handler: @escaping RouteHandler
+        ) {
+            routes.append(
+                Route(
+                    method: method, template: PathTemplate(template), group: group, streams: streams, open: open,
+                    takesBody: true, handler: handler))
+        }
+    }
+
+    public mutating func add(_ group: RouteGroup, _ collections: [RouteCollection]) {
+        var builder = Builder(group: group)
+        for c in collections { c.register(into: &builder) }
+        routes += builder.routes
+    }
+
+    /// Every route as `(method, path)`, for `/_mock/routes` and the OpenAPI drift test.
+    public var listing: [(method: String, path: String)] {
+        routes.map { ($0.method, ($0.group == .api ? "/v1" : "/_mock") + $0.template.text) }
+    }
+
+    /// The route for `request`, with its parameters. Only a path that does not
+    /// decode throws; it is answered before any other step.
+    func resolve(_ request: HTTPRequest, requestID: (RouteGroup) -> String) throws(HTTPRequestError) -> RequestContext {
+        let parts = try RequestPath.segments(request.rawPath)
+        let group: RouteGroup
+        var rest: ArraySlice<String>?
+        if parts.first == "_mock" {
+            group = .control
+            rest = parts.dropFirst()
+        } else {
+            group = .api
+            if parts.count >= 3, parts[0] == "api", parts[1] == "v1", parts[2] == "cloud" {
+                rest = parts.dropFirst(3)
+            } else if parts.first == "v1" {
+                rest = parts.dropFirst()
+            }
+        }
+        var allowed: [String] = []
+        var found: (Route, [String: String])?
+        if let rest {
+            for route in routes where route.group == group {
+                guard let params = route.template.match(rest) else { continue }
+                if route.method == request.method {
+                    found = (route, params)
+                    break
+                }
+                if !allowed.contains(route.method) { allowed.append(route.method) }
+            }
+        }
+        let route: Route
+        var params: [String: String] = [:]
+        if let found {
+            (route, params) = found
+        } else if !allowed.isEmpty {
+            route = Self.methodNotAllowed(group, allowed: allowed)
+        } else {
+            route = Self.notFound(group)
+        }
+        let streams: Bool
+        switch route.streams {
+        case .never: streams = false
+        case .always: streams = true
+        case .whenAccepted:
+            streams = request.headers.values("Accept").contains { $0.lowercased().contains("text/event-stream") }
+        }
+        return RequestContext(
+            request: request, requestID: requestID(group), route: route, params: params, streams: streams,
+            canonicalPath: Glob.canonical(request.rawPath))
+    }
+
+    /// 404 in the API's envelope. The API answers it before authentication; the
+    /// control API, behind its admin token, after.
+    static func notFound(_ group: RouteGroup) -> Route {
+        Route(
+            method: "*", template: PathTemplate("/"), group: group, streams: .never, open: group == .api,
+            takesBody: false
+        ) { ctx throws(APIError) in
+            let what = group == .api ? "route" : "control route"
+            throw APIError.notFound("No \(what) for \(ctx.request.method) \(ctx.request.rawPath).")
+        }
+    }
+
+    static func methodNotAllowed(_ group: RouteGroup, allowed: [String]) -> Route {
+        Route(
+            method: "*", template: PathTemplate("/"), group: group, streams: .never, open: false, takesBody: false
+        ) { ctx throws(APIError) in
+            throw APIError.methodNotAllowed(ctx.request.method, path: ctx.request.rawPath, allowed: allowed)
+        }
+    }
+}
+
+/// Runs a domain call; its refusal becomes the API error the one table maps it to.
+func domain<T>(_ body: () throws(DomainError) -> T) throws(APIError) -> T {
+    do throws(DomainError) {
+        return try body()
+    } catch {
+        throw APIError(error)
+    }
+}

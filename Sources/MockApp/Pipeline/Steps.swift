@@ -1,0 +1,137 @@
+import MockDomain
+import MockHTTP
+import MockJSON
+
+/// Adds what every answer carries: the request id (both spellings), the JSON
+/// content type on whole responses, and the mock's version.
+struct StandardHeaders: PipelineStep {
+    func handle(_ ctx: RequestContext, next: @escaping (RequestContext) -> Reply) throws(APIError) -> Reply {
+        Self.decorate(next(ctx), requestID: ctx.requestID)
+    }
+
+    static func decorate(_ reply: Reply, requestID: String) -> Reply {
+        func add(_ headers: inout HTTPHeaders, json: Bool) {
+            if json && headers["Content-Type"] == nil { headers.set("Content-Type", "application/json") }
+            headers.set("x-request-id", requestID)
+            headers.set("request-id", requestID)
+            headers.set("X-Mock-Version", MockVersion.current)
+        }
+        switch reply {
+        case .response(var r):
+            add(&r.headers, json: true)
+            return .response(r)
+        case .stream(var s):
+            add(&s.headers, json: false)
+            return .stream(s)
+        case .deferred(let body):
+            return .deferred { deliver in body { inner in deliver(decorate(inner, requestID: requestID)) } }
+        }
+    }
+}
+
+/// Records the request in the journal, and its status once the answer is known.
+struct JournalStep: PipelineStep {
+    let journal: RequestJournal
+    let clock: MockClock
+
+    func handle(_ ctx: RequestContext, next: @escaping (RequestContext) -> Reply) throws(APIError) -> Reply {
+        let entry = journal.begin(ctx, now: clock.now())
+        return journal.track(next(ctx), entry: entry)
+    }
+}
+
+/// Applies the first injected fault that matches: an error answer, a delay, a
+/// stream cut after N frames (a decorator of the stream's sink), or a delay
+/// followed by either.
+struct FaultStep: PipelineStep {
+    let faults: FaultBook
+    let errors: ErrorAnswers
+    let scheduler: () -> Scheduler?
+
+    func handle(_ ctx: RequestContext, next: @escaping (RequestContext) -> Reply) throws(APIError) -> Reply {
+        guard let fault = faults.take(for: ctx) else { return next(ctx) }
+        let produce: () -> Reply = {
+            if let error = fault.error { return errors.reply(error, requestID: ctx.requestID) }
+            let reply = next(ctx)
+            guard let frames = fault.dropAfterFrames, case .stream(var stream) = reply else { return reply }
+            let start = stream.start
+            stream.start = { sink in start(FrameLimitSink(sink, frames: frames)) }
+            return .stream(stream)
+        }
+        guard let delay = fault.delayMs, delay > 0, let scheduler = scheduler() else { return produce() }
+        return .deferred { deliver in scheduler.schedule(after: delay) { deliver(produce()) } }
+    }
+}
+
+/// `Authorization: Bearer <token>` on every API route (API.md section 2).
+struct BearerAuthentication: PipelineStep {
+    let store: Store
+
+    func handle(_ ctx: RequestContext, next: @escaping (RequestContext) -> Reply) throws(APIError) -> Reply {
+        if !ctx.route.open { try check(ctx.request.headers) }
+        return next(ctx)
+    }
+
+    func check(_ headers: HTTPHeaders) throws(APIError) {
+        guard let header = headers["Authorization"] else {
+            throw APIError.authentication("Missing Authorization header; send 'Authorization: Bearer <token>'.")
+        }
+        let trimmed = header.trimmingSpaces
+        guard trimmed.count > 6, trimmed.prefix(7).lowercased() == "bearer " else {
+            throw APIError.authentication(
+                "Authorization header must use the Bearer scheme: 'Authorization: Bearer <token>'.")
+        }
+        let token = String(trimmed.dropFirst(7)).trimmingSpaces
+        guard !token.isEmpty else { throw APIError.authentication("The bearer token is empty.") }
+        guard store.accepts(token: token) else {
+            throw APIError.authentication("Invalid bearer token: the token is not valid or has been revoked.")
+        }
+    }
+}
+
+/// The control API's admin token, when one is configured. The API's bearer
+/// tokens never open it; liveness and readiness stay open for container probes.
+struct AdminAuthentication: PipelineStep {
+    let adminToken: String?
+
+    func handle(_ ctx: RequestContext, next: @escaping (RequestContext) -> Reply) throws(APIError) -> Reply {
+        if let adminToken, !ctx.route.open {
+            let headers = ctx.request.headers
+            let bearer = headers["Authorization"].map { $0.trimmingSpaces }
+            let given =
+                headers["X-Mock-Admin-Token"]
+                ?? bearer.flatMap {
+                    $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)).trimmingSpaces : nil
+                }
+            guard given == adminToken else {
+                throw APIError.authentication(
+                    "The control API needs the admin token ('X-Mock-Admin-Token: <token>' or 'Authorization: Bearer <token>')."
+                )
+            }
+        }
+        return next(ctx)
+    }
+}
+
+/// Bodies over the group's limit are 413 in the envelope (libevent refuses far
+/// larger ones itself, before the router).
+struct BodyLimit: PipelineStep {
+    let maxBytes: Int
+    /// The message; the API's names both sizes.
+    let message: (_ size: Int, _ limit: Int) -> String
+
+    func handle(_ ctx: RequestContext, next: @escaping (RequestContext) -> Reply) throws(APIError) -> Reply {
+        let size = ctx.request.body.count
+        if ctx.route.takesBody && size > maxBytes { throw APIError.tooLarge(message(size, maxBytes)) }
+        return next(ctx)
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,71 @@
+import MockDomain
+import MockHTTP
+
+/// The one place that frames Server-Sent Events (API.md section 7): an event is
+/// `id:`, `event:` and `data:` (its JSON on one line) and a blank line; a
+/// heartbeat is a comment line.
+enum SSE {
+    static let heartbeat = Array(": heartbeat\n\n".utf8)
+
+    static var headers: HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "text/event-stream")
+        headers.add("Cache-Control", "no-cache")
+        headers.add("X-Accel-Buffering", "no")
+        return headers
+    }
+
+    /// The event's frame, made once and kept with the event for every stream.
+    static func frame(_ event: StoredEvent) -> [UInt8] {
+        if let made = event.rendered { return made }
+        var out: [UInt8] = []
+        out.reserveCapacity(event.bytes.count + event.id.utf8.count + event.type.utf8.count + 24)
+        out.append(contentsOf: "id: \(event.id)\nevent: \(event.type)\ndata: ".utf8)
+        out.append(contentsOf: event.bytes)
+        out.append(contentsOf: "\n\n".utf8)
+        event.rendered = out
+        return out
+    }
+}
+
+/// An injected fault as a sink decorator: the connection drops after `frames`
+/// frames, without the terminating chunk, as a network failure would.
+final class FrameLimitSink: StreamSink {
+    private let inner: StreamSink
+    private var left: Int
+
+    init(_ inner: StreamSink, frames: Int) {
+        self.inner = inner
+        self.left = frames
+    }
+
+    var isOpen: Bool { inner.isOpen }
+
+    func write(_ bytes: [UInt8]) -> Bool {
+        guard inner.write(bytes) else { return false }
+        left -= 1
+        if left <= 0 {
+            inner.abort()
+            return false
+        }
+        return true
+    }
+
+    func keepAlive(_ bytes: [UInt8]) { inner.keepAlive(bytes) }
+    func finish() { inner.finish() }
+    func abort() { inner.abort() }
+
+    var onClose: (() -> Void)? {
+        get { inner.onClose }
+        set { inner.onClose = newValue }
+    }
+
+    var onQuiet: (() -> Void)? {
+        get { inner.onQuiet }
+        set { inner.onQuiet = newValue }
+    }
+
+    var bufferedBytes: Int { inner.bufferedBytes }
+    var paceBytes: Int { inner.paceBytes }
+    func whenDrained(to threshold: Int, _ action: @escaping () -> Void) { inner.whenDrained(to: threshold, action) }
+}

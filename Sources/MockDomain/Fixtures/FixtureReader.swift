@@ -1,0 +1,203 @@
+import MockJSON
+
+/// Reads one fixture document into a new store, part by part, with the JSON
+/// path of the first problem. Shapes and formats are checked here; how the parts
+/// relate is the store's rule (`Store.restore`).
+struct FixtureReader {
+    let store: Store
+    /// Every id seen so far, with the path where it was first used.
+    var seenIDs: [String: String] = [:]
+
+    init(store: Store) { self.store = store }
+
+    mutating func read(_ document: JSON) throws(JSONReadError) {
+        let root = try JSONObjectReader(document, at: .document)
+        for (key, _) in root.pairs
+        where !["tokens", "tokens_required", "agents", "sessions", "$schema", "description"].contains(key) {
+            throw JSONReadError(
+                path: root.path.key(key), problem: .unknownField(expected: ["tokens", "agents", "sessions"]))
+        }
+        for (t, path) in try root.array("tokens") {
+            guard let s = t.stringValue, !s.isEmpty else { throw .invalid(path, "expected a non-empty string") }
+            store.addToken(s)
+        }
+        if root["tokens_required"]?.boolValue == true { store.tokensRequired = true }
+        for (a, path) in try root.array("agents") {
+            let obj = try JSONObjectReader(a, at: path)
+            let agentID = try obj.requiredString("id")
+            guard agentID.hasPrefix("agent_"), agentID.count > 6 else {
+                throw obj.fail("id", "'\(agentID)' is not a valid id: expected 'agent_' followed by letters and digits")
+            }
+            let agent = Agent(
+                id: agentID, name: try obj.requiredString("name"), model: try obj.string("model") ?? "ultimate",
+                version: try obj.int("version") ?? 1)
+            do throws(DomainError) {
+                try store.restore(agent: agent)
+            } catch {
+                throw .invalid(path.key(error.param ?? "id"), error.message)
+            }
+        }
+        for (s, path) in try root.array("sessions") { try readSession(s, path) }
+    }
+
+    /// An id with its prefix, unique across the whole document.
+    mutating func id(_ obj: JSONObjectReader, prefix: String) throws(JSONReadError) -> String {
+        let s = try obj.requiredString("id")
+        guard EventIDs.isWellFormed(s, prefix: prefix) else {
+            throw obj.fail(
+                "id", "'\(s)' is not a valid id: expected '\(prefix)_' followed by letters, digits, '_' or '-'")
+        }
+        let here = obj.path.key("id").description
+        if let first = seenIDs[s] { throw obj.fail("id", "duplicate id '\(s)' (first used at \(first))") }
+        seenIDs[s] = here
+        return s
+    }
+
+    func time(_ obj: JSONObjectReader, _ key: String) throws(JSONReadError) -> Int64? {
+        guard let s = try obj.string(key) else { return nil }
+        guard let t = Timestamp.parse(s) else {
+            throw obj.fail(key, "'\(s)' is not an RFC 3339 timestamp like 2026-06-15T08:00:00.000Z")
+        }
+        return t
+    }
+
+    /// An agent reference: a snapshot object `{id, name, model, version}`, an id
+    /// string, or `agent_id` (+ `agent_version`) on the owner, resolved in the roster.
+    func agentRef(_ obj: JSONObjectReader, fallback: Agent? = nil) throws(JSONReadError) -> Agent {
+        if let a = obj["agent"], case .object = a {
+            let ref = try JSONObjectReader(a, at: obj.path.key("agent"))
+            let id = try ref.requiredString("id")
+            if let name = ref["name"]?.stringValue {
+                return Agent(
+                    id: id, name: name, model: ref["model"]?.stringValue ?? "ultimate",
+                    version: ref["version"]?.intValue ?? 1)
+            }
+            return try roster(id, version: ref["version"]?.intValue, ref.path)
+        }
+        if let id = obj["agent"]?.stringValue {
+            return try roster(id, version: obj["agent_version"]?.intValue, obj.path.key("agent"))
+        }
+        if let id = obj["agent_id"]?.stringValue {
+            return try roster(id, version: obj["agent_version"]?.intValue, obj.path.key("agent_id"))
+        }
+        if let fallback { return fallback }
+        throw .invalid(obj.path.key("agent"), "is required (an agent id, or {id, name, model, version})")
+    }
+
+    func roster(_ id: String, version: Int?, _ path: JSONPath) throws(JSONReadError) -> Agent {
+        guard let best = store.agent(id, version: version) else {
+            throw .invalid(path, "unknown agent '\(id)'\(version.map { " version \($0)" } ?? "") (not in $.agents)")
+        }
+        return best
+    }
+
+    mutating func readSession(_ value: JSON, _ path: JSONPath) throws(JSONReadError) {
+        let obj = try JSONObjectReader(value, at: path)
+        let sid = try id(obj, prefix: "sess")
+        let created = try time(obj, "created_at") ?? store.clock.now()
+        let agent = try agentRef(obj)
+        let environmentID = try obj.string("environment_id")
+        let title = try obj.string("title")
+        let metadata = try obj.object("metadata")?.json ?? .object([])
+        let archivedAt = try time(obj, "archived_at")
+        let updated = try time(obj, "updated_at") ?? created
+        let session = Session(
+            id: sid,
+            state: SessionState(
+                agent: agent, environmentID: environmentID, title: title, metadata: metadata, archivedAt: archivedAt,
+                createdAt: created, updatedAt: updated))
+        var waits: [Int: WaitTarget] = [:]
+        for (i, (t, tp)) in try obj.array("threads").enumerated() {
+            let (thread, wait) = try readThread(t, tp, session: session)
+            session.threads.append(thread)
+            if let wait { waits[i] = wait }
+        }
+        do throws(DomainError) {
+            try store.restore(session: session, waits: waits)
+        } catch {
+            throw .invalid(JSONPath(root: path.appending(error.param ?? "")), error.message)
+        }
+    }
+
+    mutating func readThread(_ value: JSON, _ path: JSONPath, session: Session) throws(JSONReadError)
+        -> (SessionThread, WaitTarget?)
+    {
+        let obj = try JSONObjectReader(value, at: path)
+        let tid = try id(obj, prefix: "sthr")
+        if let s = try obj.string("session_id"), s != session.id {
+            throw obj.fail("session_id", "'\(s)' does not match the enclosing session '\(session.id)'")
+        }
+        let parent = try obj.string("parent_thread_id")
+        let roleText = try obj.string("role") ?? (parent == nil ? "coordinator" : "child")
+        guard let role = ThreadRole(rawValue: roleText) else {
+            throw obj.fail("role", "unknown role '\(roleText)' (expected coordinator or child)")
+        }
+        let statusText = try obj.string("status") ?? "idle"
+        guard let status = ThreadStatus(rawValue: statusText) else {
+            throw obj.fail(
+                "status",
+                "unknown status '\(statusText)' (expected one of \(ThreadStatus.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+        }
+        var wait: WaitTarget?
+        if let w = try obj.object("waiting_on") {
+            wait = WaitTarget(
+                threadID: try w.requiredString("thread_id"), toolUseID: try w.requiredString("tool_use_id"))
+        }
+        // A thread without an agent runs the session's agent.
+        let agent = try agentRef(obj, fallback: session.agent)
+        let created = try time(obj, "created_at") ?? session.createdAt
+        let updated = try time(obj, "updated_at") ?? created
+        let stopReason: JSON
+        if let sr = try obj.object("stop_reason") {
+            stopReason = sr.json
+        } else {
+            switch status {
+            case .idle: stopReason = ["type": "end_turn"]
+            case .archived: stopReason = ["type": "archive"]
+            case .terminated: stopReason = ["type": "terminated"]
+            case .running, .blocked: stopReason = .object([])
+            }
+        }
+        let archivedAt = try time(obj, "archived_at") ?? (status == .archived ? updated : nil)
+        let thread = SessionThread(
+            id: tid, sessionID: session.id,
+            state: ThreadState(
+                parentThreadID: parent, agent: agent,
+                name: try obj.string("name") ?? (role == .coordinator ? "" : agent.name), role: role, status: status,
+                stopReason: stopReason, createdByToolUseID: try obj.string("created_by_tool_use_id"),
+                archivedAt: archivedAt, createdAt: created, updatedAt: updated))
+        for (e, ep) in try obj.array("events") {
+            let event = try SuppliedEvent(e, at: ep, thread: thread)
+            // Fixture events carry their ids (an export writes them all).
+            let eobj = try JSONObjectReader(e, at: ep)
+            _ = try id(eobj, prefix: "evt")
+            thread.append(event.stored(in: thread, now: created) { "" })
+        }
+        for (m, mp) in try obj.array("mailbox") {
+            thread.mailbox.append(try readMessage(m, mp, thread: thread))
+        }
+        return (thread, wait)
+    }
+
+    mutating func readMessage(_ value: JSON, _ path: JSONPath, thread: SessionThread) throws(JSONReadError)
+        -> MailboxMessage
+    {
+        let obj = try JSONObjectReader(value, at: path)
+        let mid = try id(obj, prefix: "msg")
+        let statusText = try obj.string("status") ?? "pending"
+        guard let status = MailboxStatus(rawValue: statusText) else {
+            throw obj.fail("status", "unknown status '\(statusText)' (expected pending, delivered or cancelled)")
+        }
+        if let to = try obj.string("to_thread_id"), to != thread.id {
+            throw obj.fail("to_thread_id", "'\(to)' does not match the mailbox's thread '\(thread.id)'")
+        }
+        guard let content = obj.raw("content") else {
+            throw JSONReadError(path: path.key("content"), problem: .missing)
+        }
+        return MailboxMessage(
+            id: mid, fromThreadID: try obj.requiredString("from_thread_id"), toThreadID: thread.id,
+            content: content, status: status,
+            createdAt: try time(obj, "created_at") ?? thread.createdAt)
+    }
+}

@@ -1,0 +1,26 @@
+import MockJSON
+
+/// An event as stored: never changed once written, so its bytes are encoded once
+/// and reused by every list page and stream frame.
+public final class StoredEvent {
+    public let id: String
+    public let type: String
+    /// The event's JSON, encoded once. Only the bytes are kept: pages and frames are
+    /// built from them, and the rare export parses them back.
+    public let bytes: [UInt8]
+    /// A transport's rendering of this event (the application keeps its SSE frame
+    /// here), made on first use and shared by every stream. The domain never reads it.
+    public var rendered: [UInt8]?
+
+    init(id: String, type: String, json: JSON) {
+        self.id = id
+        self.type = type
+        self.bytes = json.encoded()
+    }
+
+    /// The event as a JSON value (state export, control API answers).
+    public var json: JSON {
+        // The bytes were produced by our own encoder, so they always parse.
+        (try? JSON.parse(bytes)) ?? .null
+    }
+}

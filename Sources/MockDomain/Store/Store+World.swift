@@ -1,0 +1,116 @@
+import MockJSON
+
+/// Whole-world operations: reset and state import build a world aside and swap
+/// it in; fixtures enter a new world through `restore`, which holds the rules
+/// that relate a session's threads.
+extension Store {
+    /// Takes over another store's world in one step (reset, state import).
+    public func adopt(_ other: Store) {
+        agents = other.agents
+        sessions = other.sessions
+        sessionsByID = other.sessionsByID
+        sessionIndex = other.sessionIndex
+        threadsByID = other.threadsByID
+        tokens = other.tokens
+        tokensRequired = other.tokensRequired
+        observer?.worldReplaced()
+    }
+
+    /// A copy of this world that can change without touching this one: sessions and
+    /// threads are new objects, events (immutable) are shared, and the arrays and
+    /// indexes are copied on write.
+    public func clone() -> Store {
+        let copy = Store(clock: clock, ids: ids)
+        copy.agents = agents
+        copy.tokens = tokens
+        copy.tokensRequired = tokensRequired
+        copy.sessionIndex = sessionIndex
+        copy.sessions.reserveCapacity(sessions.count)
+        copy.sessionsByID.reserveCapacity(sessions.count)
+        copy.threadsByID.reserveCapacity(threadsByID.count)
+        for s in sessions {
+            let session = s.copy()
+            for t in session.threads { copy.threadsByID[t.id] = t }
+            copy.sessions.append(session)
+            copy.sessionsByID[session.id] = session
+        }
+        return copy
+    }
+
+    // MARK: Loading
+
+    /// A roster agent from a fixture; the same id and version twice is refused.
+    func restore(agent: Agent) throws(DomainError) {
+        if agents.contains(where: { $0.id == agent.id && $0.version == agent.version }) {
+            throw .invalid("duplicate agent '\(agent.id)' version \(agent.version)", param: "id")
+        }
+        agents.append(agent)
+    }
+
+    /// Adds a session read from a fixture, after checking how its threads relate
+    /// (API.md section 10): one coordinator, listed first; a coordinator has no
+    /// parent and is never archived; a child's parent is another thread of the
+    /// session; a blocked thread waits on another thread of the session; mailbox
+    /// senders are threads of the session. Errors name `threads[i]...`, relative
+    /// to the session.
+    func restore(session: Session, waits: [Int: WaitTarget]) throws(DomainError) {
+        let threads = session.threads
+        let known = Set(threads.map(\.id))
+        var coordinator: Int?
+        // Each thread on its own first, in order, then the relations between them.
+        for (i, t) in threads.enumerated() {
+            let at = "threads[\(i)]"
+            if t.role == .coordinator {
+                if t.parentThreadID != nil {
+                    throw .invalid("a coordinator has no parent (must be null)", param: "\(at).parent_thread_id")
+                }
+                if t.status == .archived { throw .invalid("a coordinator cannot be archived", param: "\(at).status") }
+            }
+            if t.status == .blocked && waits[i] == nil {
+                throw .invalid("a blocked thread needs {thread_id, tool_use_id}", param: "\(at).waiting_on")
+            }
+        }
+        for (i, t) in threads.enumerated() where t.role == .coordinator {
+            if coordinator != nil {
+                throw .invalid("a session has at most one coordinator", param: "threads[\(i)].role")
+            }
+            coordinator = i
+        }
+        for (i, t) in threads.enumerated() where t.role == .child {
+            guard let parent = t.parentThreadID else {
+                throw .invalid("a child thread needs its parent", param: "threads[\(i)].parent_thread_id")
+            }
+            guard known.contains(parent), parent != t.id else {
+                throw .invalid(
+                    "'\(parent)' is not a thread of session '\(session.id)'", param: "threads[\(i)].parent_thread_id")
+            }
+        }
+        for (i, wait) in waits.sorted(by: { $0.key < $1.key }) {
+            let t = threads[i]
+            guard t.status == .blocked else {
+                throw .invalid(
+                    "only a blocked thread waits on another (status is \(t.status.rawValue))",
+                    param: "threads[\(i)].waiting_on")
+            }
+            guard known.contains(wait.threadID), wait.threadID != t.id else {
+                throw .invalid(
+                    "'\(wait.threadID)' is not another thread of session '\(session.id)'",
+                    param: "threads[\(i)].waiting_on.thread_id")
+            }
+        }
+        for (i, t) in threads.enumerated() {
+            for (j, m) in t.mailbox.enumerated() where !known.contains(m.fromThreadID) {
+                throw .invalid(
+                    "'\(m.fromThreadID)' is not a thread of session '\(session.id)'",
+                    param: "threads[\(i)].mailbox[\(j)].from_thread_id")
+            }
+        }
+        // Nothing can fail from here on.
+        for (i, wait) in waits { threads[i].state.waitingOn = wait }
+        if let c = coordinator, c != 0 {
+            session.threads.remove(at: c)
+            session.threads.insert(threads[c], at: 0)
+        }
+        insert(session)
+    }
+}

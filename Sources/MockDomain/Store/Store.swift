@@ -1,0 +1,107 @@
+import MockJSON
+
+/// Told about every event the store writes, in order, so live streams can follow.
+public protocol StoreObserver: AnyObject {
+    func eventAdded(_ event: StoredEvent, to thread: SessionThread)
+    /// The thread reached a final status and its final status event was written.
+    func threadFinished(_ thread: SessionThread)
+    /// The whole world was replaced (reset, state import): every stream ends.
+    func worldReplaced()
+}
+
+/// Every rule of the emulated API lives in the store and its extensions, one
+/// concern a file. The store is the only writer of sessions and threads. It is
+/// owned by the event-loop thread: each call runs to completion before the next
+/// request is read, so a multi-step change (an archive) is never seen half-done.
+/// Calls that fail throw before they change anything.
+public final class Store {
+    public let clock: MockClock
+    public let ids: IDGenerator
+    public weak var observer: StoreObserver?
+
+    public internal(set) var agents: [Agent] = []
+    public internal(set) var sessions: [Session] = []
+    var sessionsByID: [String: Session] = [:]
+    var sessionIndex: [String: Int] = [:]
+    var threadsByID: [String: SessionThread] = [:]
+
+    /// Accepted bearer tokens. Empty and not `tokensRequired`: any non-empty token works.
+    public internal(set) var tokens: [String] = []
+    /// True once any token was configured, so revoking the last one locks the API
+    /// instead of opening it to everyone.
+    public internal(set) var tokensRequired = false
+
+    public init(clock: MockClock, ids: IDGenerator) {
+        self.clock = clock
+        self.ids = ids
+    }
+
+    // MARK: Look-ups
+
+    /// A roster agent: that version, or without one the highest version of the id.
+    public func agent(_ id: String, version: Int?) -> Agent? {
+        agents.filter { $0.id == id && (version == nil || $0.version == version) }.max { $0.version < $1.version }
+    }
+
+    /// An agent reference from a request, resolved in the roster.
+    public func agent(_ ref: AgentReference) throws(DomainError) -> Agent {
+        guard let agent = agent(ref.id, version: ref.version) else {
+            throw .notFound("Agent '\(ref.id)'\(ref.version.map { " version \($0)" } ?? "") was not found.")
+        }
+        return agent
+    }
+
+    public func session(_ id: String) throws(DomainError) -> Session {
+        guard let s = sessionsByID[id] else { throw .sessionNotFound(id) }
+        return s
+    }
+
+    /// A thread of this session; a thread of another session is not found here.
+    public func thread(_ threadID: String, in sessionID: String) throws(DomainError) -> SessionThread {
+        let session = try session(sessionID)
+        guard let t = threadsByID[threadID], t.sessionID == session.id else { throw .threadNotFound(threadID) }
+        return t
+    }
+
+    public func anyThread(_ id: String) -> SessionThread? { threadsByID[id] }
+
+    /// Sizes of the world, for the stats route.
+    public var counts: (sessions: Int, threads: Int, events: Int) {
+        var threads = 0
+        var events = 0
+        for s in sessions {
+            threads += s.threads.count
+            for t in s.threads { events += t.events.count }
+        }
+        return (sessions.count, threads, events)
+    }
+
+    // MARK: Authentication
+
+    public func accepts(token: String) -> Bool {
+        guard !token.isEmpty else { return false }
+        if !tokensRequired && tokens.isEmpty { return true }
+        return tokens.contains(token)
+    }
+
+    public func addToken(_ token: String) {
+        tokensRequired = true
+        if !tokens.contains(token) { tokens.append(token) }
+    }
+
+    public func revokeToken(_ token: String) throws(DomainError) {
+        guard let i = tokens.firstIndex(of: token) else { throw .notFound("Token '\(token)' is not configured.") }
+        tokens.remove(at: i)
+    }
+}
+
+/// An agent named by a request: an id, and a version or the latest.
+public struct AgentReference: Equatable, Sendable {
+    public var id: String
+    public var version: Int?
+
+    public init(id: String, version: Int? = nil) {
+        self.id = id
+        self.version = version
+    }
+}

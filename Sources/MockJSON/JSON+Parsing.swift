@@ -1,0 +1,267 @@
+/// Why a document is not JSON, with the byte offset where reading stopped.
+public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
+    public var offset: Int
+    public var reason: String
+    public var description: String { "\(reason) at byte \(offset)" }
+}
+
+extension JSON {
+    /// Strict RFC 8259 parsing (no comments, no trailing commas, no NaN) with a
+    /// nesting limit so that hostile input cannot exhaust the stack.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 256) throws(JSONSyntaxError) -> JSON {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        return try parser.parseDocument()
+    }
+
+    public static func parse(_ text: String) throws(JSONSyntaxError) -> JSON {
+        try parse(Array(text.utf8))
+    }
+}
+
+private struct JSONParser {
+    let bytes: [UInt8]
+    let maxDepth: Int
+    var pos = 0
+    var depth = 0
+
+    init(bytes: [UInt8], maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    /// Objects with this many keys switch from a scan to a hash set for the duplicate check.
+    static let hashedFrom = 16
+
+    func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: pos, reason: reason) }
+
+    func duplicate(_ key: String, at offset: Int) -> JSONSyntaxError {
+        let shown = key.count > 60 ? String(key.prefix(60)) + "…" : key
+        return JSONSyntaxError(offset: offset, reason: "duplicate key '\(shown)'")
+    }
+
+    mutating func parseDocument() throws(JSONSyntaxError) -> JSON {
+        // A UTF-8 byte order mark is tolerated, as most JSON readers do.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }
+        skipSpace()
+        let value = try parseValue()
+        skipSpace()
+        if pos != bytes.count { throw fail("unexpected data after the JSON value") }
+        return value
+    }
+
+    mutating func skipSpace() {
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x09, 0x0A, 0x0D: pos += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseValue() throws(JSONSyntaxError) -> JSON {
+        guard pos < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[pos] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw fail("unexpected character")
+        }
+    }
+
+    mutating func literal(_ word: String) throws(JSONSyntaxError) {
+        let w = Array(word.utf8)
+        guard pos + w.count <= bytes.count, Array(bytes[pos..<pos + w.count]) == w else {
+            throw fail("invalid literal")
+        }
+        pos += w.count
+    }
+
+    mutating func enter() throws(JSONSyntaxError) {
+        depth += 1
+        if depth > maxDepth { throw fail("nesting deeper than \(maxDepth) levels") }
+    }
+
+    mutating func parseObject() throws(JSONSyntaxError) -> JSON {
+        try enter()
+        defer { depth -= 1 }
+        pos += 1
+        var pairs: [(String, JSON)] = []
+        var seen = Set<String>()
+        skipSpace()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
+            pos += 1
+            return .object(pairs)
+        }
+        while true {
+            skipSpace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
+                throw fail("expected a string key")
+            }
+            let keyOffset = pos
+            let key = try parseString()
+            skipSpace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            pos += 1
+            skipSpace()
+            let value = try parseValue()
+            // A repeated key is refused (RFC 8259 leaves its meaning open; clients
+            // that send one have a bug worth seeing). Small objects are scanned;
+            // from `hashedFrom` keys on, a set keeps the check linear, so a body
+            // with 90,000 keys costs milliseconds, not seconds.
+            if pairs.count < Self.hashedFrom {
+                if pairs.contains(where: { $0.0 == key }) { throw duplicate(key, at: keyOffset) }
+                if pairs.count + 1 == Self.hashedFrom { seen = Set(pairs.map(\.0)).union([key]) }
+            } else if !seen.insert(key).inserted {
+                throw duplicate(key, at: keyOffset)
+            }
+            pairs.append((key, value))
+            skipSpace()
+            guard pos < bytes.count else { throw fail("unexpected end of input in an object") }
+            if bytes[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if bytes[pos] == UInt8(ascii: "}") {
+                pos += 1
+                return .object(pairs)
+            }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
+    mutating func parseArray() throws(JSONSyntaxError) -> JSON {
+        try enter()
+        defer { depth -= 1 }
+        pos += 1
+        var items: [JSON] = []
+        skipSpace()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
+            pos += 1
+            return .array(items)
+        }
+        while true {
+            skipSpace()
+            items.append(try parseValue())
+            skipSpace()
+            guard pos < bytes.count else { throw fail("unexpected end of input in an array") }
+            if bytes[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if bytes[pos] == UInt8(ascii: "]") {
+                pos += 1
+                return .array(items)
+            }
+            throw fail("expected ',' or ']'")
+        }
+    }
+
+    mutating func parseNumber() throws(JSONSyntaxError) -> JSON {
+        let start = pos
+        if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        func digits() -> Int {
+            let s = pos
+            while pos < bytes.count, bytes[pos] >= 48, bytes[pos] <= 57 { pos += 1 }
+            return pos - s
+        }
+        guard pos < bytes.count else { throw fail("invalid number") }
+        if bytes[pos] == UInt8(ascii: "0") {
+            pos += 1
+        } else if digits() == 0 {
+            throw fail("invalid number")
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            pos += 1
+            if digits() == 0 { throw fail("invalid number") }
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+            pos += 1
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") {
+                pos += 1
+            }
+            if digits() == 0 { throw fail("invalid number") }
+        }
+        return .number(String(decoding: bytes[start..<pos], as: UTF8.self))
+    }
+
+    mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw fail("invalid \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[pos]
+            let d: UInt32
+            switch c {
+            case 48...57: d = UInt32(c - 48)
+            case 65...70: d = UInt32(c - 55)
+            case 97...102: d = UInt32(c - 87)
+            default: throw fail("invalid \\u escape")
+            }
+            v = v << 4 | d
+            pos += 1
+        }
+        return v
+    }
+
+    mutating func parseString() throws(JSONSyntaxError) -> String {
+        pos += 1
+        var out: [UInt8] = []
+        while true {
+            guard pos < bytes.count else { throw fail("unterminated string") }
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") {
+                pos += 1
+                break
+            }
+            if c < 0x20 { throw fail("control character in a string") }
+            if c != UInt8(ascii: "\\") {
+                out.append(c)
+                pos += 1
+                continue
+            }
+            pos += 1
+            guard pos < bytes.count else { throw fail("unterminated string") }
+            let e = bytes[pos]
+            pos += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(34)
+            case UInt8(ascii: "\\"): out.append(92)
+            case UInt8(ascii: "/"): out.append(47)
+            case UInt8(ascii: "b"): out.append(8)
+            case UInt8(ascii: "f"): out.append(12)
+            case UInt8(ascii: "n"): out.append(10)
+            case UInt8(ascii: "r"): out.append(13)
+            case UInt8(ascii: "t"): out.append(9)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard pos + 1 < bytes.count, bytes[pos] == 92, bytes[pos + 1] == UInt8(ascii: "u") else {
+                        throw fail("unpaired surrogate")
+                    }
+                    pos += 2
+                    let low = try hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw fail("unpaired surrogate")
+                }
+                out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+            default: throw fail("invalid escape")
+            }
+        }
+        // Invalid UTF-8 is refused rather than silently repaired.
+        guard let s = String(validating: out, as: UTF8.self) else {
+            throw fail("invalid UTF-8 in a string")
+        }
+        return s
+    }
+}

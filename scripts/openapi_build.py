@@ -1,0 +1,1449 @@
+"""Builds Sources/MockApp/Resources/openapi.json, the OpenAPI 3.1 document of the emulated API
+(API.md sections 1-8, under both `/v1` and `/api/v1/cloud`) and of the control API (`/_mock`).
+
+The document is the artifact; this script is how it is written, so the two API prefixes stay
+identical. `python scripts/openapi_build.py` rewrites the file;
+`python scripts/openapi_build.py --check` fails when the file is not what this script
+builds (Tests/contract/test_openapi.py runs the same comparison).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUT = REPO / "Sources" / "MockApp" / "Resources" / "openapi.json"
+
+SEED_SESSION = "sess_019f00000000000000000000000000aa"
+SEED_COORDINATOR = "sthr_019f00000000000000000000000001aa"
+SEED_CHILD = "sthr_019f00000000000000000000000002bb"
+SEED_EVENT = "evt_019f0000000000000000000000000101"
+SEED_AGENT = "agent_019f000000000000000000000000001a"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+TIMESTAMP = {
+    "type": "string",
+    "format": "date-time",
+    "description": "RFC 3339 UTC with milliseconds, e.g. `2026-06-15T08:00:00.000Z`.",
+}
+THREAD_STATUSES = ["idle", "running", "blocked", "archived", "terminated"]
+
+# ---------------------------------------------------------------------------
+# Schemas (API.md section 5, the list and error envelopes, the control API's objects)
+# ---------------------------------------------------------------------------
+
+SCHEMAS: dict = {
+    "ErrorEnvelope": {
+        "type": "object",
+        "description": "Every error of every route (API.md section 3).",
+        "required": ["type", "request_id", "error"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"const": "error"},
+            "request_id": {
+                "type": "string",
+                "description": "The request's `X-Request-Id` when one was sent, else generated (`req_…`). "
+                "Also in the `x-request-id` and `request-id` response headers.",
+            },
+            "error": {
+                "type": "object",
+                "required": ["type", "message"],
+                "additionalProperties": False,
+                "properties": {
+                    "type": {
+                        "type": "string",
+                        "description": "`invalid_request_error` (400, 405, 409, 413), `authentication_error` (401), "
+                        "`not_found_error` (404), `api_error` (500). Injected faults may use any type.",
+                        "examples": ["invalid_request_error", "authentication_error", "not_found_error", "api_error"],
+                    },
+                    "message": {"type": "string"},
+                    "param": {"type": "string", "description": "The offending parameter, on some 400s."},
+                },
+            },
+        },
+        "examples": [
+            {
+                "type": "error",
+                "request_id": "req_019f00000000000000000000000000ff",
+                "error": {"type": "not_found_error", "message": "Session 'sess_x' was not found."},
+            }
+        ],
+    },
+    "AgentSnapshot": {
+        "type": "object",
+        "description": "The agent a session or thread runs, as it was when the thread was made.",
+        "required": ["id", "type", "name", "model", "version"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": "^agent_"},
+            "type": {"const": "agent"},
+            "name": {"type": "string"},
+            "model": {"type": "string"},
+            "version": {"type": "integer"},
+        },
+    },
+    "StopReason": {
+        "type": "object",
+        "description": "`{}` while running; `{\"type\": \"end_turn\"}` after a finished turn; "
+        "`{\"type\": \"archive\"}` once archived. Kept as given when a test sets one through the control API "
+        "(any object).",
+        "additionalProperties": True,
+        "properties": {"type": {"description": "A string in what the server writes."}},
+    },
+    "SessionThread": {
+        "type": "object",
+        "description": "A session thread (API.md section 5): exactly the seed's fields.",
+        "required": [
+            "id",
+            "type",
+            "session_id",
+            "parent_thread_id",
+            "agent",
+            "agent_id",
+            "agent_version",
+            "name",
+            "role",
+            "status",
+            "stop_reason",
+            "created_by_tool_use_id",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": "^sthr_[A-Za-z0-9_-]+$", "description": "`sthr_` + 32 lowercase hex."},
+            "type": {"const": "session_thread"},
+            "session_id": {"type": "string", "pattern": "^sess_"},
+            "parent_thread_id": {
+                "type": ["string", "null"],
+                "description": "null for the coordinator.",
+            },
+            "agent": ref("AgentSnapshot"),
+            "agent_id": {"type": "string"},
+            "agent_version": {"type": "integer"},
+            "name": {"type": "string", "description": "`\"\"` for the coordinator, the roster name for a child."},
+            "role": {"enum": ["coordinator", "child"]},
+            "status": {"enum": THREAD_STATUSES},
+            "stop_reason": ref("StopReason"),
+            "created_by_tool_use_id": {"type": ["string", "null"], "description": "null for the coordinator."},
+            "archived_at": {**nullable(TIMESTAMP), "description": "null until archived."},
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        },
+    },
+    "Session": {
+        "type": "object",
+        "description": "A session (API.md section 5). `status` is derived: `running` while any thread runs or is blocked.",
+        "required": [
+            "id",
+            "type",
+            "agent",
+            "environment_id",
+            "title",
+            "metadata",
+            "status",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": "^sess_[A-Za-z0-9_-]+$"},
+            "type": {"const": "session"},
+            "agent": ref("AgentSnapshot"),
+            "environment_id": {"type": ["string", "null"]},
+            "title": {"type": ["string", "null"]},
+            "metadata": {"type": "object"},
+            "status": {"enum": ["idle", "running"]},
+            "archived_at": nullable(TIMESTAMP),
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        },
+    },
+    "TextBlock": {
+        "type": "object",
+        "required": ["type", "text"],
+        "properties": {"type": {"const": "text"}, "text": {"type": "string"}},
+    },
+    "Content": {
+        "description": "Kept as given: the seed uses a plain string, newer clients a list of text blocks.",
+        "oneOf": [{"type": "string"}, {"type": "array", "items": ref("TextBlock")}],
+    },
+    "Event": {
+        "type": "object",
+        "description": "A thread event (API.md section 5). Every event has the base fields; the fields of its "
+        "type follow (see the `*Event` schemas). Unknown types and fields are stored and returned untouched.",
+        "required": ["id", "type", "schema_version", "session_id", "session_thread_id", "created_at", "processed_at"],
+        "additionalProperties": True,
+        "properties": {
+            "id": {"type": "string", "pattern": "^evt_"},
+            "type": {"type": "string", "minLength": 1},
+            "schema_version": {"description": "`\"1.0\"` for events the server writes; kept as given otherwise."},
+            "session_id": {"type": "string", "pattern": "^sess_"},
+            "session_thread_id": {"type": "string", "pattern": "^sthr_"},
+            "created_at": TIMESTAMP,
+            "processed_at": TIMESTAMP,
+        },
+    },
+    "SessionThreadCreatedEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": ["type", "parent_thread_id", "agent_id", "agent_version", "agent_name", "role", "created_by_tool_use_id"],
+        "properties": {
+            "type": {"const": "session.thread_created"},
+            "parent_thread_id": {"type": ["string", "null"]},
+            "agent_id": {"type": "string"},
+            "agent_version": {"type": "integer"},
+            "agent_name": {"type": "string"},
+            "role": {"enum": ["coordinator", "child"]},
+            "created_by_tool_use_id": {"type": ["string", "null"]},
+        },
+    },
+    "SessionThreadStatusRunningEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": ["type", "agent_name", "status"],
+        "properties": {
+            "type": {"const": "session.thread_status_running"},
+            "agent_name": {"type": "string"},
+            "status": {"const": "running"},
+        },
+    },
+    "SessionThreadStatusIdleEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": ["type", "agent_name", "status", "stop_reason"],
+        "properties": {
+            "type": {"const": "session.thread_status_idle"},
+            "agent_name": {"type": "string"},
+            "status": {"const": "idle"},
+            "stop_reason": ref("StopReason"),
+        },
+    },
+    "SessionThreadStatusTerminatedEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": ["type", "agent_name", "status", "stop_reason"],
+        "properties": {
+            "type": {"const": "session.thread_status_terminated"},
+            "agent_name": {"type": "string"},
+            "status": {"enum": ["archived", "terminated"]},
+            "stop_reason": ref("StopReason"),
+        },
+    },
+    "AgentThreadMessageSentEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": ["type", "turn_id", "direction", "content", "from_session_thread_id", "to_session_thread_id"],
+        "properties": {
+            "type": {"const": "agent.thread_message_sent"},
+            "turn_id": {"type": "string"},
+            "direction": {"enum": ["coordinator_to_child", "child_to_coordinator"]},
+            "content": ref("Content"),
+            "from_session_thread_id": {"type": "string"},
+            "to_session_thread_id": {"type": "string"},
+        },
+    },
+    "AgentThreadMessageReceivedEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": [
+            "type",
+            "turn_id",
+            "direction",
+            "content",
+            "from_session_thread_id",
+            "to_session_thread_id",
+            "is_error",
+        ],
+        "properties": {
+            "type": {"const": "agent.thread_message_received"},
+            "turn_id": {"type": "string"},
+            "direction": {"enum": ["coordinator_to_child", "child_to_coordinator"]},
+            "content": ref("Content"),
+            "from_session_thread_id": {"type": "string"},
+            "to_session_thread_id": {"type": "string"},
+            "is_error": {"type": "boolean"},
+        },
+    },
+    "AgentToolResultEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": ["type", "tool_use_id", "content", "is_error"],
+        "properties": {
+            "type": {"const": "agent.tool_result"},
+            "tool_use_id": {"type": "string"},
+            "content": ref("Content"),
+            "is_error": {"type": "boolean"},
+        },
+    },
+    "SessionList": None,  # filled below by list_of()
+    "SessionThreadList": None,
+    "EventList": None,
+    "AgentReference": {
+        "description": "An agent id, or `{\"type\": \"agent\", \"id\", \"version\"?}` (newest version when omitted).",
+        "oneOf": [
+            {"type": "string", "examples": [SEED_AGENT]},
+            {
+                "type": "object",
+                "required": ["id"],
+                "properties": {
+                    "type": {"const": "agent"},
+                    "id": {"type": "string"},
+                    "version": {"type": ["integer", "null"]},
+                },
+            },
+        ],
+    },
+    "CreateSessionRequest": {
+        "type": "object",
+        "required": ["agent"],
+        "properties": {
+            "agent": ref("AgentReference"),
+            "environment_id": {"type": ["string", "null"]},
+            "title": {"type": ["string", "null"]},
+            "metadata": {
+                "oneOf": [{"type": "object", "additionalProperties": {"type": "string"}}, {"type": "null"}],
+                "description": "String values only.",
+            },
+        },
+        "examples": [{"agent": SEED_AGENT, "environment_id": "env_1", "title": "t"}],
+    },
+    "ArchiveRequest": {
+        "type": "object",
+        "description": "No body, an empty body, or a JSON object (clients send `{}`); its content is ignored.",
+        "examples": [{}],
+    },
+    # -- control API -------------------------------------------------------
+    "Status": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"type": "string"}},
+        "additionalProperties": True,
+    },
+    "Version": {
+        "type": "object",
+        "required": ["name", "version", "api_version"],
+        "additionalProperties": False,
+        "properties": {"name": {"type": "string"}, "version": {"type": "string"}, "api_version": {"type": "string"}},
+    },
+    "RouteTable": {
+        "type": "object",
+        "required": ["data"],
+        "additionalProperties": False,
+        "properties": {
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["method", "path"],
+                    "additionalProperties": False,
+                    "properties": {"method": {"type": "string"}, "path": {"type": "string"}},
+                },
+            }
+        },
+    },
+    "Stats": {
+        "type": "object",
+        "required": [
+            "open_streams",
+            "frames_written",
+            "sessions",
+            "threads",
+            "events",
+            "journal_entries",
+            "journal_waiters",
+            "faults",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            k: {"type": "integer", "minimum": 0}
+            for k in [
+                "open_streams",
+                "frames_written",
+                "sessions",
+                "threads",
+                "events",
+                "journal_entries",
+                "journal_waiters",
+                "faults",
+            ]
+        },
+    },
+    "WorldSummary": {
+        "type": "object",
+        "required": ["status", "sessions"],
+        "additionalProperties": False,
+        "properties": {"status": {"enum": ["reset", "replaced"]}, "sessions": {"type": "integer", "minimum": 0}},
+    },
+    "Clock": {
+        "type": "object",
+        "required": ["now", "mode", "offset_ms"],
+        "additionalProperties": False,
+        "properties": {
+            "now": TIMESTAMP,
+            "mode": {"enum": ["real", "frozen", "offset"]},
+            "offset_ms": {"type": "integer"},
+        },
+    },
+    "ClockFreezeRequest": {
+        "type": "object",
+        "properties": {"at": {**nullable(TIMESTAMP), "description": "Freeze here; now when absent."}},
+        "examples": [{"at": "2026-06-15T08:10:00.000Z"}, {}],
+    },
+    "ClockAdvanceRequest": {
+        "type": "object",
+        "description": "`ms` (non-negative integer) or `by` (a duration: `250ms`, `30s`, `5m`, `2h`, `1d`).",
+        "anyOf": [
+            {"required": ["ms"], "properties": {"ms": {"type": "integer", "minimum": 0}}},
+            {
+                "required": ["by"],
+                "not": {"required": ["ms"]},
+                "properties": {"by": {"type": "string", "pattern": "^\\+?[0-9]+(ms|s|m|h|d)$"}},
+            },
+        ],
+        "properties": {
+            "ms": {"type": "integer", "minimum": 0, "description": "Wins when both are given."},
+            "by": {"description": "A duration string; ignored when `ms` is given."},
+        },
+        "examples": [{"ms": 1000}, {"by": "5m"}],
+    },
+    "MailboxMessage": {
+        "type": "object",
+        "required": ["id", "type", "from_thread_id", "to_thread_id", "content", "status", "created_at"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": "^msg_"},
+            "type": {"const": "mailbox_message"},
+            "from_thread_id": {"type": "string"},
+            "to_thread_id": {"type": "string"},
+            "content": {"description": "Kept as given."},
+            "status": {"enum": ["pending", "delivered", "cancelled"]},
+            "created_at": TIMESTAMP,
+        },
+    },
+    "MailboxList": {
+        "type": "object",
+        "required": ["data"],
+        "additionalProperties": False,
+        "properties": {"data": {"type": "array", "items": ref("MailboxMessage")}},
+    },
+    "MailboxPutRequest": {
+        "type": "object",
+        "required": ["content"],
+        "properties": {
+            "content": {"description": "Any JSON value."},
+            "from_thread_id": {
+                "type": ["string", "null"],
+                "description": "A thread of the same session; the parent (or the thread itself) when absent.",
+            },
+            "status": {"enum": ["pending", "delivered", "cancelled", None]},
+        },
+        "examples": [{"content": "hello", "status": "pending"}],
+    },
+    "ChildThreadSpec": {
+        "type": "object",
+        "description": "A child thread to create. `status` defaults to `running`; a final status is refused. "
+        "Unknown fields are refused.",
+        "additionalProperties": False,
+        "properties": {
+            "agent": {"oneOf": [ref("AgentReference"), {"type": "null"}]},
+            "status": {"enum": ["idle", "running", "blocked", None]},
+            "name": {"type": ["string", "null"]},
+            "created_by_tool_use_id": {"type": ["string", "null"]},
+        },
+    },
+    "CreateChildRequest": None,  # ChildThreadSpec plus parent_thread_id, filled below
+    "ControlCreateSessionRequest": {
+        "type": "object",
+        "description": "Unknown fields are refused. `children` need the coordinator.",
+        "additionalProperties": False,
+        "properties": {
+            "agent": {"oneOf": [ref("AgentReference"), {"type": "null"}]},
+            "environment_id": {"type": ["string", "null"]},
+            "title": {"type": ["string", "null"]},
+            "metadata": {"type": ["object", "null"]},
+            "coordinator": {"type": ["boolean", "null"], "description": "Create the coordinator now (default true)."},
+            "children": {"type": ["array", "null"], "items": ref("ChildThreadSpec")},
+        },
+        "examples": [{"children": [{"status": "running"}]}],
+    },
+    "SessionWithThreads": None,  # the Session schema plus `threads`, filled below
+    "SuppliedEvent": {
+        "type": "object",
+        "description": "An event to append. The server fills `id`, `schema_version`, `session_id`, "
+        "`session_thread_id`, `created_at` and `processed_at` when absent and keeps every other field.",
+        "required": ["type"],
+        "additionalProperties": True,
+        "properties": {
+            "type": {"type": "string", "minLength": 1},
+            "id": {"type": "string", "pattern": "^evt_.+"},
+            "session_id": {"type": "string"},
+            "session_thread_id": {"type": "string"},
+            "created_at": TIMESTAMP,
+            "processed_at": TIMESTAMP,
+        },
+    },
+    "AppendEventsRequest": {
+        "description": "One event, an array of them, or `{\"events\": [...]}`; validated as a whole first.",
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["events"],
+                "properties": {"events": {"type": "array", "minItems": 1, "items": ref("SuppliedEvent")}},
+            },
+            {"type": "array", "minItems": 1, "items": ref("SuppliedEvent")},
+            ref("SuppliedEvent"),
+        ],
+        "examples": [{"events": [{"type": "agent.tool_result", "tool_use_id": "toolu_1", "content": "ok", "is_error": False}]}],
+    },
+    "EventData": {
+        "type": "object",
+        "required": ["data"],
+        "additionalProperties": False,
+        "properties": {"data": {"type": "array", "items": ref("Event")}},
+    },
+    "SetStatusRequest": {
+        "type": "object",
+        "required": ["status"],
+        "description": "Changes a thread's status as the service would, with the matching `session.thread_status_*` "
+        "event. `archived` goes through the archive route only.",
+        "properties": {
+            "status": {"enum": ["idle", "running", "blocked", "terminated"]},
+            "stop_reason": {"oneOf": [ref("StopReason"), {"type": "null"}]},
+            "waiting_on": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["thread_id"],
+                        "properties": {"thread_id": {"type": "string"}, "tool_use_id": {"type": ["string", "null"]}},
+                    },
+                    {"type": "null"},
+                ],
+                "description": "Required with `blocked` (and only allowed with it): another thread of the session "
+                "and the tool call (the target's `created_by_tool_use_id` when absent).",
+            },
+        },
+        "examples": [{"status": "idle"}],
+    },
+    "Tokens": {
+        "type": "object",
+        "required": ["tokens", "required"],
+        "additionalProperties": False,
+        "properties": {"tokens": {"type": "array", "items": {"type": "string"}}, "required": {"type": "boolean"}},
+    },
+    "AddTokenRequest": {
+        "type": "object",
+        "required": ["token"],
+        "properties": {"token": {"type": "string", "minLength": 1}},
+        "examples": [{"token": "extra-token"}],
+    },
+    "JournalEntry": {
+        "type": "object",
+        "required": [
+            "seq",
+            "request_id",
+            "method",
+            "path",
+            "query_string",
+            "query",
+            "headers",
+            "body",
+            "status",
+            "received_at",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "seq": {"type": "integer", "minimum": 1},
+            "request_id": {"type": "string"},
+            "method": {"type": "string"},
+            "path": {"type": "string"},
+            "query_string": {"type": "string"},
+            "query": {
+                "type": "array",
+                "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}], "minItems": 2, "maxItems": 2},
+            },
+            "headers": {
+                "type": "array",
+                "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}], "minItems": 2, "maxItems": 2},
+            },
+            "body": {"description": "The body as JSON when it parses, else as a string; null when empty."},
+            "status": {"type": ["integer", "null"]},
+            "received_at": TIMESTAMP,
+        },
+    },
+    "Journal": {
+        "type": "object",
+        "required": ["data", "last_seq"],
+        "additionalProperties": False,
+        "properties": {"data": {"type": "array", "items": ref("JournalEntry")}, "last_seq": {"type": "integer"}},
+    },
+    "JournalCleared": {
+        "type": "object",
+        "required": ["status", "last_seq"],
+        "additionalProperties": False,
+        "properties": {"status": {"const": "cleared"}, "last_seq": {"type": "integer"}},
+    },
+    "JournalWait": {
+        "type": "object",
+        "required": ["matched", "entry"],
+        "additionalProperties": False,
+        "properties": {"matched": {"type": "boolean"}, "entry": {"oneOf": [ref("JournalEntry"), {"type": "null"}]}},
+    },
+    "Fault": {
+        "type": "object",
+        "required": [
+            "id",
+            "type",
+            "method",
+            "path",
+            "remaining",
+            "status",
+            "error_type",
+            "message",
+            "retry_after",
+            "delay_ms",
+            "drop_after_frames",
+            "hits",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": "^fault_"},
+            "type": {"const": "fault"},
+            "method": {"type": ["string", "null"]},
+            "path": {"type": "string"},
+            "remaining": {"type": ["integer", "null"]},
+            "status": {"type": ["integer", "null"]},
+            "error_type": {"type": ["string", "null"]},
+            "message": {"type": ["string", "null"]},
+            "retry_after": {"type": ["integer", "null"]},
+            "delay_ms": {"type": ["integer", "null"]},
+            "drop_after_frames": {"type": ["integer", "null"]},
+            "hits": {"type": "integer", "minimum": 0},
+        },
+    },
+    "FaultList": {
+        "type": "object",
+        "required": ["data"],
+        "additionalProperties": False,
+        "properties": {"data": {"type": "array", "items": ref("Fault")}},
+    },
+    "FaultRequest": {
+        "type": "object",
+        "description": "For the next `times` requests (default 1; null = until removed) matching `method` and the "
+        "path pattern (`*` matches a run of characters; matched against the `/v1/...` form): answer `status` with "
+        "the error envelope, and/or wait `delay_ms` first, and/or cut a stream after `drop_after_frames` frames.",
+        "required": ["path"],
+        "additionalProperties": False,
+        "anyOf": [
+            {"required": ["status"], "properties": {"status": {"type": "integer"}}},
+            {"required": ["delay_ms"], "properties": {"delay_ms": {"type": "integer"}}},
+            {"required": ["drop_after_frames"], "properties": {"drop_after_frames": {"type": "integer"}}},
+        ],
+        "allOf": [
+            {
+                "description": "`status` and `drop_after_frames` exclude each other.",
+                "not": {
+                    "required": ["status", "drop_after_frames"],
+                    "properties": {"status": {"type": "integer"}, "drop_after_frames": {"type": "integer"}},
+                },
+            },
+            {
+                "description": "`error_type`, `message` and `retry_after` need `status`.",
+                "if": {"not": {"required": ["status"], "properties": {"status": {"type": "integer"}}}},
+                "then": {
+                    "properties": {"error_type": {"type": "null"}, "message": {"type": "null"}, "retry_after": {"type": "null"}}
+                },
+            },
+        ],
+        "properties": {
+            "path": {"type": "string", "pattern": "^/"},
+            "method": {"type": ["string", "null"], "pattern": "^([A-Za-z]+|\\*)$", "description": "Any method when absent or `*`."},
+            "status": {"type": ["integer", "null"], "minimum": 400, "maximum": 599},
+            "delay_ms": {"type": ["integer", "null"], "minimum": 0, "maximum": 600000},
+            "drop_after_frames": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
+            "times": {"type": ["integer", "null"], "minimum": 1},
+            "error_type": {"type": ["string", "null"]},
+            "message": {"type": ["string", "null"]},
+            "retry_after": {"type": ["integer", "null"], "minimum": 0, "maximum": 86400},
+        },
+        "examples": [{"method": "GET", "path": "/v1/sessions/*/threads", "status": 503, "times": 1}],
+    },
+    "FixtureAgent": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^agent_."},
+            "name": {"type": "string"},
+            "model": {"type": "string"},
+            "version": {"type": "integer"},
+        },
+    },
+    "FixtureMailboxMessage": {
+        "type": "object",
+        "required": ["id", "from_thread_id", "content"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^msg_[A-Za-z0-9_-]+$"},
+            "from_thread_id": {"type": "string"},
+            "to_thread_id": {"type": "string"},
+            "content": {},
+            "status": {"enum": ["pending", "delivered", "cancelled"]},
+            "created_at": TIMESTAMP,
+        },
+    },
+    "FixtureEvent": {
+        "type": "object",
+        "required": ["id", "type"],
+        "additionalProperties": True,
+        "properties": {
+            "id": {"type": "string", "pattern": "^evt_[A-Za-z0-9_-]+$"},
+            "type": {"type": "string", "minLength": 1},
+            "session_id": {"type": "string"},
+            "session_thread_id": {"type": "string"},
+            "created_at": TIMESTAMP,
+            "processed_at": TIMESTAMP,
+        },
+    },
+    "FixtureThread": {
+        "type": "object",
+        "description": "A thread in the fixture format: the API object's fields (most optional), plus `waiting_on` "
+        "(when blocked), `events` and `mailbox`.",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^sthr_[A-Za-z0-9_-]+$"},
+            "session_id": {"type": "string"},
+            "parent_thread_id": {"type": ["string", "null"]},
+            "agent": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+            "agent_id": {"type": "string"},
+            "agent_version": {"type": "integer"},
+            "name": {"type": "string"},
+            "role": {"enum": ["coordinator", "child"]},
+            "status": {"enum": THREAD_STATUSES},
+            "stop_reason": {"type": ["object", "null"]},
+            "created_by_tool_use_id": {"type": ["string", "null"]},
+            "archived_at": nullable(TIMESTAMP),
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "waiting_on": {
+                "type": ["object", "null"],
+                "properties": {"thread_id": {"type": "string"}, "tool_use_id": {"type": "string"}},
+            },
+            "events": {"type": ["array", "null"], "items": ref("FixtureEvent")},
+            "mailbox": {"type": ["array", "null"], "items": ref("FixtureMailboxMessage")},
+        },
+    },
+    "FixtureSession": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^sess_[A-Za-z0-9_-]+$"},
+            "agent": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+            "agent_id": {"type": "string"},
+            "agent_version": {"type": "integer"},
+            "environment_id": {"type": ["string", "null"]},
+            "title": {"type": ["string", "null"]},
+            "metadata": {"type": "object"},
+            "archived_at": nullable(TIMESTAMP),
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "threads": {"type": ["array", "null"], "items": ref("FixtureThread")},
+        },
+    },
+    "Fixture": {
+        "type": "object",
+        "description": "The fixture format (API.md section 10); `GET /_mock/state` writes it and `PUT /_mock/state` "
+        "loads it through the same rules as the API.",
+        "additionalProperties": False,
+        "properties": {
+            "$schema": {"description": "Ignored."},
+            "description": {"description": "Ignored."},
+            "tokens": {"type": ["array", "null"], "items": {"type": "string", "minLength": 1}},
+            "tokens_required": {"description": "`true` requires a listed token even when `tokens` is empty; other values are ignored."},
+            "agents": {"type": ["array", "null"], "items": ref("FixtureAgent")},
+            "sessions": {"type": ["array", "null"], "items": ref("FixtureSession")},
+        },
+        "examples": [{"agents": [{"id": "agent_1", "name": "a"}], "sessions": []}],
+    },
+}
+
+
+def list_of(item: str, description: str) -> dict:
+    return {
+        "type": "object",
+        "description": description + " `first_id`/`last_id` are the ids of this page's first and last items "
+        "(null when `data` is empty); `next_page` is null exactly when `has_more` is false.",
+        "required": ["data", "first_id", "last_id", "has_more", "next_page"],
+        "additionalProperties": False,
+        "properties": {
+            "data": {"type": "array", "items": ref(item)},
+            "first_id": {"type": ["string", "null"]},
+            "last_id": {"type": ["string", "null"]},
+            "has_more": {"type": "boolean"},
+            "next_page": {"type": ["string", "null"], "description": "Opaque; send it back as `page`."},
+        },
+    }
+
+
+SCHEMAS["SessionWithThreads"] = copy.deepcopy(SCHEMAS["Session"])
+SCHEMAS["SessionWithThreads"]["description"] = "A session with its threads (the control API's answer)."
+SCHEMAS["SessionWithThreads"]["required"].append("threads")
+SCHEMAS["SessionWithThreads"]["properties"]["threads"] = {"type": "array", "items": ref("SessionThread")}
+SCHEMAS["CreateChildRequest"] = copy.deepcopy(SCHEMAS["ChildThreadSpec"])
+SCHEMAS["CreateChildRequest"]["properties"]["parent_thread_id"] = {
+    "type": ["string", "null"],
+    "description": "A thread of this session; the coordinator (created when missing) by default.",
+}
+SCHEMAS["CreateChildRequest"]["examples"] = [{"status": "idle", "name": "Worker"}]
+SCHEMAS["SSEFrame"] = {
+    "type": "object",
+    "description": "One Server-Sent Events frame: `id:` and `event:` lines, then `data:` with the event JSON "
+    "on one line (which also carries `id` and `type`).",
+    "required": ["id", "event", "data"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^evt_"},
+        "event": {"type": "string", "minLength": 1},
+        "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": ref("Event")},
+    },
+}
+# The fixture reader takes null for an optional field as "absent" (except `metadata`), and it
+# ignores an `agent` it cannot use when `agent_id` (or, for a thread, the session's agent) serves.
+for _name in ("FixtureAgent", "FixtureMailboxMessage", "FixtureEvent", "FixtureThread", "FixtureSession"):
+    _schema = SCHEMAS[_name] = json.loads(json.dumps(SCHEMAS[_name]))  # unshare TIMESTAMP and friends
+    for _key, _prop in _schema["properties"].items():
+        if _key in _schema["required"] or _key in ("metadata", "content"):
+            continue
+        if _key == "agent":
+            _schema["properties"][_key] = {"description": "A snapshot `{id, name, model, version}` or an agent id."}
+        elif "enum" in _prop:
+            _prop["enum"] = _prop["enum"] + [None]
+        elif isinstance(_prop.get("type"), str):
+            _prop["type"] = [_prop["type"], "null"]
+        elif isinstance(_prop.get("type"), list) and "null" not in _prop["type"]:
+            _prop["type"] = _prop["type"] + ["null"]
+        elif "oneOf" in _prop and {"type": "null"} not in _prop["oneOf"]:
+            _prop["oneOf"] = _prop["oneOf"] + [{"type": "null"}]
+        elif "$ref" in _prop or "format" in _prop:
+            _schema["properties"][_key] = {"oneOf": [_prop, {"type": "null"}]}
+SCHEMAS["SessionList"] = list_of("Session", "A page of sessions (newest first by default).")
+SCHEMAS["SessionThreadList"] = list_of("SessionThread", "A page of threads: the coordinator first, then by creation.")
+SCHEMAS["EventList"] = list_of("Event", "A page of a thread's events, oldest first by default.")
+
+# ---------------------------------------------------------------------------
+# Parameters, headers, responses
+# ---------------------------------------------------------------------------
+
+PARAMETERS = {
+    "SessionId": {
+        "name": "session_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+        "example": SEED_SESSION,
+    },
+    "ThreadId": {
+        "name": "thread_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+        "example": SEED_CHILD,
+    },
+    "Limit": {
+        "name": "limit",
+        "in": "query",
+        "description": "Page size, default 20; above 100 is capped at 100; 0, negative or not an integer is 400.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "Order": {
+        "name": "order",
+        "in": "query",
+        "description": "`asc` or `desc`.",
+        "schema": {"enum": ["asc", "desc"]},
+    },
+    "AfterId": {
+        "name": "after_id",
+        "in": "query",
+        "description": "The items after this id in the requested order. An id not in the collection is 400. "
+        "At most one of `after_id`, `before_id`, `page`.",
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "BeforeId": {
+        "name": "before_id",
+        "in": "query",
+        "description": "The `limit` items immediately before this id, still in the requested order.",
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "Page": {
+        "name": "page",
+        "in": "query",
+        "description": "A `next_page` cursor from an earlier answer (sent back with the same query).",
+        "schema": {"type": "string"},
+    },
+    "Statuses": {
+        "name": "statuses[]",
+        "in": "query",
+        "description": "Only threads with these statuses (repeatable). Any other value is 400.",
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "array", "items": {"enum": THREAD_STATUSES}},
+    },
+    "Type": {
+        "name": "type",
+        "in": "query",
+        "description": "Event types, comma-separated. With `types[]`, their union.",
+        "schema": {"type": "string"},
+    },
+    "Types": {
+        "name": "types[]",
+        "in": "query",
+        "description": "Event types (repeatable).",
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "array", "items": {"type": "string"}},
+    },
+    "LastEventId": {
+        "name": "Last-Event-ID",
+        "in": "header",
+        "description": "Resume after this event of the thread; an id that is not one is 400 before streaming.",
+        "schema": {"type": "string"},
+    },
+    "XRequestId": {
+        "name": "X-Request-Id",
+        "in": "header",
+        "description": "Echoed as the response's request id when it is 1 to 200 visible ASCII characters.",
+        "schema": {"type": "string"},
+    },
+}
+
+HEADERS = {
+    "XRequestId": {
+        "description": "The request id, also in `request-id` and in error bodies.",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "RequestId": {"description": "Same value as `x-request-id`.", "required": True, "schema": {"type": "string", "minLength": 1}},
+}
+STD_HEADERS = {
+    "x-request-id": {"$ref": "#/components/headers/XRequestId"},
+    "request-id": {"$ref": "#/components/headers/RequestId"},
+}
+
+
+def json_response(description: str, schema: dict) -> dict:
+    return {"description": description, "headers": STD_HEADERS, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR_TEXT = {
+    "400": "Invalid request (bad query value, malformed body, bad cursor).",
+    "401": "Missing or rejected bearer token (`authentication_error`).",
+    "404": "Unknown session or thread (`not_found_error`).",
+    "409": "Refused (`invalid_request_error`).",
+    "413": "Body over the size limit.",
+    "429": "Only as an injected fault (`POST /_mock/faults`).",
+    "503": "Not ready (control API) or an injected fault.",
+    "5XX": "A bug in the mock (`api_error`, generic message) or an injected fault.",
+}
+RESPONSES = {
+    f"Error{code}": json_response(text, ref("ErrorEnvelope")) for code, text in ERROR_TEXT.items()
+}
+
+
+def errors(*codes: str) -> dict:
+    return {code: {"$ref": f"#/components/responses/Error{code}"} for code in codes}
+
+
+def p(name: str) -> dict:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+LIST_PARAMS = [p("Limit"), p("Order"), p("AfterId"), p("BeforeId"), p("Page")]
+SSE_RESPONSE = {
+    "description": "`text/event-stream`: the thread's history (after `Last-Event-ID`), then live events, each as "
+    "`id:`, `event:` and `data:` (the event JSON on one line) and a blank line; `: heartbeat` comments when "
+    "quiet. Ends after the thread's final status event.",
+    "headers": {
+        **STD_HEADERS,
+        "Cache-Control": {"schema": {"const": "no-cache"}},
+    },
+    "content": {"text/event-stream": {"schema": ref("SSEFrame")}},
+}
+API_ERRORS = ("400", "401", "429", "5XX")
+
+# ---------------------------------------------------------------------------
+# Operations
+# ---------------------------------------------------------------------------
+
+API_OPERATIONS = [
+    # (method, path, operationId, summary, details)
+    (
+        "get",
+        "/sessions",
+        "listSessions",
+        "List sessions",
+        {
+            "description": "Newest first by default (`order` defaults to `desc`). Unknown query parameters are ignored.",
+            "parameters": LIST_PARAMS,
+            "responses": {"200": json_response("A page of sessions.", ref("SessionList")), **errors(*API_ERRORS)},
+        },
+    ),
+    (
+        "post",
+        "/sessions",
+        "createSession",
+        "Create a session",
+        {
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CreateSessionRequest")}}},
+            "responses": {
+                "200": json_response("The new session.", ref("Session")),
+                **errors("400", "401", "404", "413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "get",
+        "/sessions/{session_id}",
+        "retrieveSession",
+        "Retrieve a session",
+        {
+            "parameters": [p("SessionId")],
+            "responses": {"200": json_response("The session.", ref("Session")), **errors("401", "404", "429", "5XX")},
+        },
+    ),
+    (
+        "get",
+        "/sessions/{session_id}/threads",
+        "listSessionThreads",
+        "List session threads",
+        {
+            "description": "The coordinator first, then by creation. A session with no thread gets its coordinator on "
+            "this call (idle, `stop_reason: {}`); asking twice never makes two.",
+            "parameters": [p("SessionId"), *LIST_PARAMS, p("Statuses")],
+            "responses": {
+                "200": json_response("A page of threads.", ref("SessionThreadList")),
+                **errors("400", "401", "404", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "get",
+        "/sessions/{session_id}/threads/{thread_id}",
+        "retrieveSessionThread",
+        "Retrieve a session thread",
+        {
+            "description": "A thread of another session is not found here.",
+            "parameters": [p("SessionId"), p("ThreadId")],
+            "responses": {
+                "200": json_response("The thread.", ref("SessionThread")),
+                **errors("401", "404", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "get",
+        "/sessions/{session_id}/threads/{thread_id}/events",
+        "listSessionThreadEvents",
+        "List thread events (or stream them)",
+        {
+            "description": "This thread's events only, oldest first. With `Accept: text/event-stream` this route "
+            "streams instead, exactly like `/stream`.",
+            "parameters": [p("SessionId"), p("ThreadId"), *LIST_PARAMS, p("Type"), p("Types"), p("LastEventId")],
+            "responses": {
+                "200": {
+                    "description": "A page of events (JSON), or the stream (with `Accept: text/event-stream`).",
+                    "headers": STD_HEADERS,
+                    "content": {
+                        "application/json": {"schema": ref("EventList")},
+                        "text/event-stream": {"schema": ref("SSEFrame")},
+                    },
+                },
+                **errors("400", "401", "404", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "get",
+        "/sessions/{session_id}/threads/{thread_id}/stream",
+        "streamSessionThreadEvents",
+        "Stream thread events (SSE)",
+        {
+            "description": "Server-Sent Events whatever the `Accept` header says (API.md section 7).",
+            "parameters": [p("SessionId"), p("ThreadId"), p("Type"), p("Types"), p("LastEventId")],
+            "responses": {"200": SSE_RESPONSE, **errors("400", "401", "404", "429", "5XX")},
+        },
+    ),
+    (
+        "post",
+        "/sessions/{session_id}/threads/{thread_id}/archive",
+        "archiveSessionThread",
+        "Archive a child thread",
+        {
+            "description": "Unknown session or thread: 404. The coordinator, or a child that is not idle: 409. "
+            "Otherwise, in one step: the thread becomes `archived` (`stop_reason: {\"type\": \"archive\"}`, "
+            "`archived_at` = `updated_at`), its pending mailbox messages are cancelled, a coordinator blocked on it "
+            "gets an `agent.tool_result` (`Agent cancelled.`, `is_error: true`) and runs again, and a "
+            "`session.thread_status_terminated` event is added.",
+            "parameters": [p("SessionId"), p("ThreadId")],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": ref("ArchiveRequest")}}},
+            "responses": {
+                "200": json_response("The archived thread.", ref("SessionThread")),
+                **errors("400", "401", "404", "409", "413", "429", "5XX"),
+            },
+        },
+    ),
+]
+
+CTRL_THREAD = "/sessions/{session_id}/threads/{thread_id}"
+CTRL_ERRORS = ("401", "5XX")
+
+
+def body(schema_name: str, required: bool = True) -> dict:
+    return {"required": required, "content": {"application/json": {"schema": ref(schema_name)}}}
+
+
+CONTROL_OPERATIONS = [
+    ("get", "/health", "mockHealth", "Liveness", {"responses": {"200": json_response("Alive.", ref("Status"))}}),
+    (
+        "get",
+        "/ready",
+        "mockReady",
+        "Readiness (fixtures loaded)",
+        {"responses": {"200": json_response("Ready.", ref("Status")), **errors("503")}},
+    ),
+    ("get", "/version", "mockVersion", "Version", {"responses": {"200": json_response("Version.", ref("Version"))}}),
+    (
+        "get",
+        "/routes",
+        "mockRoutes",
+        "Every route the server knows",
+        {"responses": {"200": json_response("`/v1/...` and `/_mock/...` paths.", ref("RouteTable"))}},
+    ),
+    (
+        "get",
+        "/openapi.json",
+        "mockOpenAPI",
+        "This document",
+        {"responses": {"200": json_response("OpenAPI 3.1.", {"type": "object"}), **errors("5XX")}},
+    ),
+    ("get", "/stats", "mockStats", "Counters", {"responses": {"200": json_response("Counters.", ref("Stats"))}}),
+    (
+        "post",
+        "/reset",
+        "mockReset",
+        "Reset to the loaded fixtures",
+        {
+            "description": "World, tokens, journal, faults, clock and id seed back to the start; open streams end.",
+            "responses": {"200": json_response("Reset.", ref("WorldSummary")), **errors("5XX")},
+        },
+    ),
+    (
+        "get",
+        "/state",
+        "mockGetState",
+        "Export the state in the fixture format",
+        {
+            "parameters": [
+                {"name": "pretty", "in": "query", "schema": {"type": "string"}, "description": "Indent unless `false` or `0`."}
+            ],
+            "responses": {"200": json_response("The state.", ref("Fixture"))},
+        },
+    ),
+    (
+        "put",
+        "/state",
+        "mockPutState",
+        "Replace the state",
+        {
+            "description": "Validated first; nothing changes when it is invalid (400 naming the JSON path).",
+            "requestBody": body("Fixture"),
+            "responses": {"200": json_response("Replaced.", ref("WorldSummary")), **errors("400", "413")},
+        },
+    ),
+    ("get", "/clock", "mockGetClock", "The clock", {"responses": {"200": json_response("The clock.", ref("Clock"))}}),
+    (
+        "post",
+        "/clock/freeze",
+        "mockFreezeClock",
+        "Freeze the clock",
+        {
+            "requestBody": body("ClockFreezeRequest", required=False),
+            "responses": {"200": json_response("The clock.", ref("Clock")), **errors("400", "413")},
+        },
+    ),
+    (
+        "post",
+        "/clock/advance",
+        "mockAdvanceClock",
+        "Advance the clock",
+        {
+            "requestBody": body("ClockAdvanceRequest"),
+            "responses": {"200": json_response("The clock.", ref("Clock")), **errors("400", "413")},
+        },
+    ),
+    (
+        "post",
+        "/clock/resume",
+        "mockResumeClock",
+        "Back to the real clock",
+        {"responses": {"200": json_response("The clock.", ref("Clock"))}},
+    ),
+    (
+        "post",
+        "/sessions",
+        "mockCreateSession",
+        "Create a session (with its coordinator and children)",
+        {
+            "requestBody": body("ControlCreateSessionRequest", required=False),
+            "responses": {
+                "201": json_response("The session with its threads.", ref("SessionWithThreads")),
+                **errors("400", "404", "409", "413"),
+            },
+        },
+    ),
+    (
+        "post",
+        "/sessions/{session_id}/threads",
+        "mockCreateChild",
+        "Create a child thread",
+        {
+            "parameters": [p("SessionId")],
+            "requestBody": body("CreateChildRequest", required=False),
+            "responses": {
+                "201": json_response("The new thread.", ref("SessionThread")),
+                **errors("400", "404", "409", "413"),
+            },
+        },
+    ),
+    (
+        "post",
+        CTRL_THREAD + "/events",
+        "mockAppendEvents",
+        "Append events (they reach open streams at once)",
+        {
+            "parameters": [p("SessionId"), p("ThreadId")],
+            "requestBody": body("AppendEventsRequest"),
+            "responses": {
+                "201": json_response("The stored events.", ref("EventData")),
+                **errors("400", "404", "409", "413"),
+            },
+        },
+    ),
+    (
+        "post",
+        CTRL_THREAD + "/status",
+        "mockSetStatus",
+        "Change a thread's status",
+        {
+            "parameters": [p("SessionId"), p("ThreadId")],
+            "requestBody": body("SetStatusRequest"),
+            "responses": {
+                "200": json_response("The thread.", ref("SessionThread")),
+                **errors("400", "404", "409", "413"),
+            },
+        },
+    ),
+    (
+        "get",
+        CTRL_THREAD + "/mailbox",
+        "mockGetMailbox",
+        "Read a thread's mailbox",
+        {
+            "parameters": [p("SessionId"), p("ThreadId")],
+            "responses": {"200": json_response("The mailbox.", ref("MailboxList")), **errors("404")},
+        },
+    ),
+    (
+        "post",
+        CTRL_THREAD + "/mailbox",
+        "mockPutMessage",
+        "Put a message in a thread's mailbox",
+        {
+            "parameters": [p("SessionId"), p("ThreadId")],
+            "requestBody": body("MailboxPutRequest"),
+            "responses": {
+                "201": json_response("The message.", ref("MailboxMessage")),
+                **errors("400", "404", "413"),
+            },
+        },
+    ),
+    ("get", "/tokens", "mockListTokens", "Accepted tokens", {"responses": {"200": json_response("Tokens.", ref("Tokens"))}}),
+    (
+        "post",
+        "/tokens",
+        "mockAddToken",
+        "Add a bearer token (from then on only listed tokens are accepted)",
+        {
+            "requestBody": body("AddTokenRequest"),
+            "responses": {"201": json_response("Tokens.", ref("Tokens")), **errors("400", "413")},
+        },
+    ),
+    (
+        "delete",
+        "/tokens/{token}",
+        "mockRevokeToken",
+        "Revoke a bearer token",
+        {
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}],
+            "responses": {"200": json_response("Tokens.", ref("Tokens")), **errors("404")},
+        },
+    ),
+    (
+        "get",
+        "/journal",
+        "mockJournal",
+        "Read the request journal",
+        {
+            "parameters": [
+                {"name": "method", "in": "query", "schema": {"type": "string"}},
+                {"name": "path", "in": "query", "schema": {"type": "string"}, "description": "`*` matches any run of characters."},
+                {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Entries after this `seq`; above `last_seq` is 400."},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "The newest N."},
+            ],
+            "responses": {"200": json_response("Entries, oldest first.", ref("Journal")), **errors("400")},
+        },
+    ),
+    (
+        "delete",
+        "/journal",
+        "mockClearJournal",
+        "Clear the journal",
+        {"responses": {"200": json_response("Cleared.", ref("JournalCleared"))}},
+    ),
+    (
+        "get",
+        "/journal/wait",
+        "mockWaitJournal",
+        "Wait for a matching request (long-poll)",
+        {
+            "parameters": [
+                {"name": "method", "in": "query", "schema": {"type": "string"}},
+                {"name": "path", "in": "query", "schema": {"type": "string"}},
+                {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Entries after this `seq`; above `last_seq` is 400."},
+                {
+                    "name": "timeout_ms",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 600000},
+                    "description": "Default 5000.",
+                },
+            ],
+            "responses": {"200": json_response("`matched` false on timeout.", ref("JournalWait")), **errors("400", "5XX")},
+        },
+    ),
+    ("get", "/faults", "mockListFaults", "Armed faults", {"responses": {"200": json_response("Faults.", ref("FaultList"))}}),
+    (
+        "post",
+        "/faults",
+        "mockAddFault",
+        "Inject a fault",
+        {"requestBody": body("FaultRequest"), "responses": {"201": json_response("The fault.", ref("Fault")), **errors("400", "413")}},
+    ),
+    (
+        "delete",
+        "/faults",
+        "mockClearFaults",
+        "Remove every fault",
+        {"responses": {"200": json_response("No faults.", ref("FaultList"))}},
+    ),
+    (
+        "delete",
+        "/faults/{fault_id}",
+        "mockRemoveFault",
+        "Remove one fault",
+        {
+            "parameters": [{"name": "fault_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}],
+            "responses": {"200": json_response("The remaining faults.", ref("FaultList")), **errors("404")},
+        },
+    ),
+]
+
+PREFIXES = [("/v1", "", "API (/v1)"), ("/api/v1/cloud", "Cloud", "API (/api/v1/cloud)")]
+
+
+def build() -> dict:
+    paths: dict = {}
+    for prefix, suffix, tag in PREFIXES:
+        for method, path, op_id, summary, details in API_OPERATIONS:
+            op = copy.deepcopy(details)
+            op = {
+                "operationId": op_id + suffix,
+                "summary": summary,
+                "tags": [tag],
+                **op,
+                "security": [{"bearerAuth": []}],
+            }
+            op.setdefault("parameters", [])
+            op["parameters"] = op["parameters"] + [p("XRequestId")]
+            paths.setdefault(prefix + path, {})[method] = op
+    for method, path, op_id, summary, details in CONTROL_OPERATIONS:
+        op = {"operationId": op_id, "summary": summary, "tags": ["Control (/_mock)"], **copy.deepcopy(details)}
+        op["responses"].update(errors(*CTRL_ERRORS))
+        # Liveness and readiness never need the admin token (container probes).
+        op["security"] = [{}] if (method, path) in (("get", "/health"), ("get", "/ready")) else [{}, {"adminToken": []}]
+        paths.setdefault("/_mock" + path, {})[method] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "cloud-agents-mock",
+            "version": "0.1.0",
+            "summary": "A local mock of the Qoder Cloud Agents Managed Agents API, and its control API.",
+            "description": "The emulated API is served under both `/api/v1/cloud` (the base URL of the official "
+            "qca-sdk) and `/v1` (the notation of the documentation pages); both prefixes are the same handlers and "
+            "are both listed here. `/_mock/...` is the control API for test suites (not part of the real service). "
+            "Every response carries `x-request-id` and `request-id`; every error has the envelope "
+            "`ErrorEnvelope`. A trailing slash is tolerated, query keys and values are percent-decoded, repeated "
+            "keys are lists, and unknown query parameters are ignored. Any API route can also answer a fault "
+            "injected through `POST /_mock/faults`, with the status and error type given there.",
+        },
+        "servers": [{"url": "http://127.0.0.1:8787", "description": "Default local address"}],
+        "tags": [
+            {"name": "API (/v1)", "description": "The emulated API, as the documentation pages write its paths."},
+            {"name": "API (/api/v1/cloud)", "description": "The same API under the real service's base path."},
+            {"name": "Control (/_mock)", "description": "For test suites: world building, journal, faults, clock."},
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "parameters": PARAMETERS,
+            "headers": HEADERS,
+            "responses": RESPONSES,
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Any non-empty token unless tokens are configured (`--token`, fixture, "
+                    "`POST /_mock/tokens`); then only those.",
+                },
+                "adminToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Mock-Admin-Token",
+                    "description": "Only when the server runs with `--admin-token` (also accepted as "
+                    "`Authorization: Bearer <admin token>`).",
+                },
+            },
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    text = render()
+    if "--check" in sys.argv[1:]:
+        if OUTPUT.read_text() != text:
+            sys.exit(f"{OUTPUT} is out of date; run python {Path(__file__).relative_to(REPO)}")
+    else:
+        OUTPUT.write_text(text)
+        print(f"wrote {OUTPUT} ({len(text)} bytes)")
