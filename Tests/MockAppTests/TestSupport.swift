@@ -123,7 +123,7 @@ final class ManualScheduler: Scheduler {
 /// a test can make it hold bytes (a slow reader) and let them drain.
 final class RecordingSink: StreamSink {
     private(set) var frames: [[UInt8]] = []
-    private(set) var keepAlives = 0
+    private(set) var keepAlives: [[UInt8]] = []
     private(set) var finished = false
     private(set) var aborted = false
     var onClose: (() -> Void)?
@@ -150,7 +150,7 @@ final class RecordingSink: StreamSink {
 
     func keepAlive(_ bytes: [UInt8]) {
         guard isOpen else { return }
-        keepAlives += 1
+        keepAlives.append(bytes)
     }
 
     func finish() {

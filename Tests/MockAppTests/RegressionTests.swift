@@ -1,0 +1,76 @@
+import MockHTTP
+import MockJSON
+import XCTest
+
+@testable import MockApp
+@testable import MockDomain
+
+/// The four defects the architecture issue fixed, each pinned.
+final class RegressionTests: XCTestCase {
+    /// Defect 1: a body of ~90,000 keys took 7.6 s to parse (a quadratic duplicate
+    /// check); it is linear now, and a repeated key is still refused.
+    func testAHugeObjectParsesAndARepeatedKeyIsRefused() throws {
+        let d = try AppDriver()
+        let keys = (0..<90_000).map { "\"k\($0)\":1" }.joined(separator: ",")
+        let r = d.send("POST", "/v1/sessions", body: "{\(keys),\"k17\":2}")
+        try assertError(
+            r, 400, "invalid_request_error",
+            "Request body is not valid JSON: duplicate key 'k17' at byte \(keys.utf8.count + 2).")
+        try assertError(
+            d.send("POST", "/v1/sessions", body: #"{"agent":"a","agent":"b"}"#), 400, "invalid_request_error",
+            "Request body is not valid JSON: duplicate key 'agent' at byte 13.")
+        let unique = d.send("POST", "/_mock/sessions", body: "{\(keys)}")
+        XCTAssertEqual(unique.status, 400, "parsed whole, then refused for its first unknown field")
+        XCTAssertEqual(try JSON.parse(unique.body)["error"]?["param"], "k0")
+    }
+
+    /// Defect 2: request ids came from the world's id generator, so a control-API
+    /// poll shifted every id after it. With a seed and a frozen clock, the API's
+    /// answers are now the same bytes however many control requests come between.
+    func testControlRequestsDoNotShiftTheAPIsIDs() throws {
+        func run(polling: Bool) throws -> [String] {
+            let d = try AppDriver()
+            var out: [String] = []
+            func api(_ method: String, _ target: String, body: String? = nil) {
+                if polling {
+                    for path in ["/_mock/health", "/_mock/stats", "/_mock/journal", "/_mock/state", "/_mock/clock"] {
+                        d.send("GET", path)
+                    }
+                    d.send("POST", "/_mock/faults", body: #"{"path":"/nowhere","status":500}"#)
+                }
+                let r = d.send(method, target, body: body)
+                out.append("\(r.status) \(r.headers["x-request-id"] ?? "-") \(r.bodyText)")
+            }
+            api("POST", "/v1/sessions", body: #"{"agent":"agent_019f000000000000000000000000001a"}"#)
+            let sid = try JSON.parse(Array(out[0].split(separator: " ", maxSplits: 2)[2].utf8))["id"]!.stringValue!
+            api("GET", "/v1/sessions/\(sid)/threads")
+            api("GET", "/v1/sessions/nope")
+            api("GET", "/v1/sessions/\(seedSession)/threads/\(seedChild)/events")
+            return out
+        }
+        XCTAssertEqual(try run(polling: true), try run(polling: false))
+    }
+
+    /// Defect 3: the adapter's own 503 had no envelope; the app composes it now.
+    func testTheShutdownAnswerHasTheEnvelope() throws {
+        let d = try AppDriver()
+        let r = d.app.unavailable(d.request("GET", "/v1/x", headers: [("X-Request-Id", "req_abc")]), reason: "Bye.")
+        try assertError(r, 503, "api_error", "Bye.")
+        XCTAssertEqual(r.headers["x-request-id"], "req_abc")
+    }
+
+    /// Defect 4: a thread's cached JSON survived changes of name, agent and role.
+    /// Every field lives in `state`, and any write to it drops the cache.
+    func testEveryThreadWriteDropsTheCachedJSON() throws {
+        let d = try AppDriver()
+        let thread = try d.app.store.thread(seedChild, in: seedSession)
+        _ = thread.bytes
+        thread.state.name = "Renamed"
+        XCTAssertEqual(try JSON.parse(thread.bytes)["name"], "Renamed")
+        thread.state.agent = d.app.store.agents[0]
+        XCTAssertEqual(try JSON.parse(thread.bytes)["agent_id"], .string(d.app.store.agents[0].id))
+        thread.state.role = .coordinator
+        XCTAssertEqual(try JSON.parse(thread.bytes)["role"], "coordinator")
+        XCTAssertEqual(thread.bytes, thread.json.encoded())
+    }
+}

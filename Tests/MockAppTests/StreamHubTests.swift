@@ -1,0 +1,144 @@
+import MockHTTP
+import MockJSON
+import XCTest
+
+@testable import MockApp
+@testable import MockDomain
+
+/// The stream hub through the app, with recording sinks: no sockets, no clocks.
+final class StreamHubTests: XCTestCase {
+    let stream = "/v1/sessions/\(seedSession)/threads/\(seedChild)/stream"
+    let seedEvents = ["evt_019f0000000000000000000000000101", "evt_019f0000000000000000000000000102"]
+
+    func append(_ d: AppDriver, _ n: Int, type: String = "agent.message", text: String = "x") {
+        let events = (0..<n).map { _ in #"{"type":"\#(type)","content":"\#(text)"}"# }.joined(separator: ",")
+        let r = d.send(
+            "POST", "/_mock/sessions/\(seedSession)/threads/\(seedChild)/events", body: "{\"events\":[\(events)]}")
+        XCTAssertEqual(r.status, 201, r.bodyText)
+    }
+
+    func allIDs(_ d: AppDriver) throws -> [String] {
+        try d.app.store.thread(seedChild, in: seedSession).events.map(\.id)
+    }
+
+    func testHistoryThenLiveThenEndOnFinalStatus() throws {
+        let d = try AppDriver()
+        let x = d.start("GET", stream)
+        XCTAssertEqual(x.status, 200)
+        XCTAssertEqual(x.streamHead?.headers["Content-Type"], "text/event-stream")
+        XCTAssertEqual(x.sink.eventIDs, seedEvents)
+        append(d, 2)
+        XCTAssertEqual(x.sink.eventIDs, try allIDs(d))
+        XCTAssertFalse(x.sink.finished)
+        d.send(
+            "POST", "/_mock/sessions/\(seedSession)/threads/\(seedChild)/status", body: #"{"status":"terminated"}"#)
+        XCTAssertTrue(x.sink.finished, "a final status ends the stream")
+        XCTAssertEqual(x.sink.eventIDs, try allIDs(d))
+        let last = String(decoding: x.sink.frames.last!, as: UTF8.self)
+        XCTAssertTrue(last.contains("event: session.thread_status_terminated\ndata: {"), last)
+        XCTAssertTrue(last.hasSuffix("}\n\n"))
+        XCTAssertEqual(d.app.hub.openCount, 0)
+        // A stream opened on a finished thread replays it and ends.
+        let again = d.start("GET", stream)
+        XCTAssertTrue(again.sink.finished)
+        XCTAssertEqual(again.sink.eventIDs, try allIDs(d))
+    }
+
+    func testResumeAndFiltersAndBadLastEventID() throws {
+        let d = try AppDriver()
+        let resumed = d.start("GET", stream, headers: [("Last-Event-ID", seedEvents[0])])
+        XCTAssertEqual(resumed.sink.eventIDs, [seedEvents[1]])
+        let filtered = d.start("GET", stream + "?types[]=agent.thinking")
+        append(d, 1, type: "agent.message")
+        append(d, 1, type: "agent.thinking")
+        XCTAssertEqual(filtered.sink.eventIDs, [try allIDs(d).last!])
+        let bad = d.start("GET", stream, headers: [("Last-Event-ID", "evt_elsewhere")])
+        XCTAssertEqual(bad.status, 400)
+        XCTAssertNil(bad.streamHead, "a bad Last-Event-ID is refused before anything streams")
+        XCTAssertEqual(d.app.hub.openCount, 2)
+    }
+
+    func testTheEventsRouteStreamsOnlyWhenAsked() throws {
+        let d = try AppDriver()
+        let events = "/v1/sessions/\(seedSession)/threads/\(seedChild)/events"
+        XCTAssertNotNil(d.start("GET", events).response)
+        let sse = d.start("GET", events, headers: [("Accept", "text/event-stream")])
+        XCTAssertEqual(sse.sink.eventIDs, seedEvents)
+    }
+
+    func testALongHistoryIsReplayedAtTheReadersPaceWithAppendsInOrder() throws {
+        let d = try AppDriver()
+        append(d, 60, text: String(repeating: "a", count: 200))
+        let sink = RecordingSink()
+        sink.holdsBytes = true
+        sink.paceBytes = 2000
+        let x = d.start("GET", stream, sink: sink)
+        XCTAssertLessThan(x.sink.eventIDs.count, 62, "the history is not queued whole")
+        XCTAssertLessThanOrEqual(sink.bufferedBytes, 2000)
+        var rounds = 0
+        while x.sink.eventIDs.count < 62 + 5 && rounds < 200 {
+            if rounds == 3 { append(d, 5) }  // written while the replay is under way
+            XCTAssertLessThanOrEqual(sink.bufferedBytes, 2000)
+            sink.drain()
+            rounds += 1
+        }
+        XCTAssertEqual(x.sink.eventIDs, try allIDs(d), "every event once, in order")
+        append(d, 1)
+        XCTAssertEqual(x.sink.eventIDs, try allIDs(d), "then live")
+    }
+
+    func testASlowLiveReaderIsEndedAtItsBound() throws {
+        let d = try AppDriver()
+        let sink = RecordingSink()
+        sink.holdsBytes = true
+        sink.bound = 3000
+        let x = d.start("GET", stream, sink: sink)
+        XCTAssertEqual(d.app.hub.openCount, 1)
+        append(d, 40, text: String(repeating: "b", count: 100))
+        XCTAssertTrue(x.sink.finished, "a reader too far behind is ended")
+        XCTAssertEqual(d.app.hub.openCount, 0)
+        // What it got is a prefix of the thread, so it resumes with Last-Event-ID, losing nothing.
+        let got = x.sink.eventIDs
+        XCTAssertEqual(got, Array(try allIDs(d).prefix(got.count)))
+        let resumed = d.start("GET", stream, headers: [("Last-Event-ID", got.last!)])
+        XCTAssertEqual(got + resumed.sink.eventIDs, try allIDs(d))
+    }
+
+    func testADropFaultCutsTheStreamAfterNFramesOnce() throws {
+        let d = try AppDriver()
+        let fault = d.send(
+            "POST", "/_mock/faults", body: #"{"path":"/v1/sessions/*/threads/*/stream","drop_after_frames":1}"#)
+        XCTAssertEqual(fault.status, 201, fault.bodyText)
+        // A request that cannot stream does not use it up.
+        XCTAssertEqual(d.send("GET", "/v1/sessions/\(seedSession)/threads").status, 200)
+        let cut = d.start("GET", stream)
+        XCTAssertEqual(cut.sink.eventIDs, [seedEvents[0]])
+        XCTAssertTrue(cut.sink.aborted, "dropped, not ended")
+        XCTAssertFalse(cut.sink.finished)
+        XCTAssertEqual(d.app.hub.openCount, 0)
+        let whole = d.start("GET", stream)
+        XCTAssertEqual(whole.sink.eventIDs, seedEvents)
+        XCTAssertFalse(whole.sink.aborted)
+    }
+
+    func testQuietStreamsGetHeartbeatsAndLeaversAreForgotten() throws {
+        let d = try AppDriver()
+        let x = d.start("GET", stream)
+        x.sink.onQuiet?()
+        XCTAssertEqual(x.sink.keepAlives, [Array(": heartbeat\n\n".utf8)])
+        XCTAssertEqual(x.sink.eventIDs, seedEvents, "a heartbeat is not an event")
+        x.sink.disconnect()
+        XCTAssertEqual(d.app.hub.openCount, 0)
+        append(d, 1)
+        XCTAssertEqual(x.sink.eventIDs, seedEvents)
+    }
+
+    func testResetEndsEveryStream() throws {
+        let d = try AppDriver()
+        let a = d.start("GET", stream)
+        let b = d.start("GET", "/v1/sessions/\(seedSession)/threads/\(seedCoordinator)/stream")
+        XCTAssertEqual(d.send("POST", "/_mock/reset").status, 200)
+        XCTAssertTrue(a.sink.finished && b.sink.finished)
+        XCTAssertEqual(d.app.hub.openCount, 0)
+    }
+}
