@@ -8,7 +8,7 @@ The reference is what a test author would otherwise write: a Python standard-lib
 HTTP server (ThreadingHTTPServer) answering the same thread list with the same bytes.
 Numbers, not pass/fail: run it on a quiet machine and compare the columns.
 
-  scripts/bench.py [--bin .build/release/cloud-agents-mock] [--requests 3000]
+  scripts/bench.py [--bin .build/release/cloud-agents-mock] [--requests 3000] [--baseline-bin OTHER]
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=3000)
     ap.add_argument("--starts", type=int, default=15)
     ap.add_argument("--wrk-seconds", type=int, default=5, help="duration of the wrk run, when wrk is installed")
+    ap.add_argument("--baseline-bin", help="another build of the mock (e.g. of main before a change), measured in the same run")
     args = ap.parse_args()
     if not os.path.exists(args.bin):
         print(f"no binary at {args.bin}; build it with: swift build -c release", file=sys.stderr)
@@ -165,20 +166,23 @@ def main() -> int:
     conn.close()
     probe.stop()
     ref_argv = [sys.executable, "-c", REFERENCE_SERVER, str(body_file)]
+    servers = [("mock", mock_argv), ("reference", ref_argv)]
+    if args.baseline_bin:
+        servers.insert(1, ("baseline", [args.baseline_bin] + mock_argv[1:]))
 
     rows = []
     starts = {}
-    for name, argv in [("mock", mock_argv), ("reference", ref_argv)]:
+    for name, argv in servers:
         times = []
         for _ in range(args.starts):
             p = Proc(argv)
             times.append(p.startup_ms)
             p.stop()
         starts[name] = statistics.median(times)
-    rows.append(("start to ready line, median (ms)", starts["mock"], starts["reference"]))
+    rows.append(("start to ready line, median (ms)", *[starts[n] for n, _ in servers]))
 
     results = {}
-    for name, argv in [("mock", mock_argv), ("reference", ref_argv)]:
+    for name, argv in servers:
         p = Proc(argv)
         try:
             sequential(p.port, 200)  # warm up
@@ -188,13 +192,13 @@ def main() -> int:
             results[name] = (statistics.median(lat), pct(lat, 0.99), rps, p.rss_kib(), wrk)
         finally:
             p.stop()
-    m, r = results["mock"], results["reference"]
-    rows.append(("GET thread list, keep-alive, p50 (us)", m[0], r[0]))
-    rows.append(("GET thread list, keep-alive, p99 (us)", m[1], r[1]))
-    rows.append(("GET thread list, 8 connections (req/s)", m[2], r[2]))
-    if m[4] is not None and r[4] is not None:
-        rows.append(("GET thread list, wrk 16 connections (req/s)", m[4], r[4]))
-    rows.append(("RSS after the load (MiB)", m[3] / 1024, r[3] / 1024))
+    res = [results[n] for n, _ in servers]
+    rows.append(("GET thread list, keep-alive, p50 (us)", *[x[0] for x in res]))
+    rows.append(("GET thread list, keep-alive, p99 (us)", *[x[1] for x in res]))
+    rows.append(("GET thread list, 8 connections (req/s)", *[x[2] for x in res]))
+    if all(x[4] is not None for x in res):
+        rows.append(("GET thread list, wrk 16 connections (req/s)", *[x[4] for x in res]))
+    rows.append(("RSS after the load (MiB)", *[x[3] / 1024 for x in res]))
 
     # Mock-only numbers (the reference has no such feature).
     p = Proc(mock_argv)
@@ -216,12 +220,15 @@ def main() -> int:
         p.stop()
     body_file.unlink(missing_ok=True)
 
-    print(f"{'measure':<44}{'mock':>14}{'reference':>14}")
-    for label, a, b in rows:
-        print(f"{label:<44}{a:>14.1f}{b:>14.1f}")
-    print(f"{'events appended per second (batches of 500)':<44}{append_rate:>14.0f}{'-':>14}")
-    print(f"{'RSS growth for 10,000 events (MiB)':<44}{(after - before) / 1024:>14.1f}{'-':>14}")
-    print(f"{'POST /_mock/reset, default fixture (ms)':<44}{statistics.median(lat):>14.2f}{'-':>14}")
+    dash = f"{'-':>14}" * (len(servers) - 1)
+    print(f"{'measure':<44}" + "".join(f"{n:>14}" for n, _ in servers))
+    for label, *values in rows:
+        print(f"{label:<44}" + "".join(f"{v:>14.1f}" for v in values))
+    print(f"{'events appended per second (batches of 500)':<44}{append_rate:>14.0f}{dash}")
+    print(f"{'RSS growth for 10,000 events (MiB)':<44}{(after - before) / 1024:>14.1f}{dash}")
+    print(f"{'POST /_mock/reset, default fixture (ms)':<44}{statistics.median(lat):>14.2f}{dash}")
+    if args.baseline_bin:
+        print(f"(baseline: {args.baseline_bin})")
     print(f"(mock: {args.bin}; reference: Python {sys.version.split()[0]} ThreadingHTTPServer with the same body)")
     return 0
 
