@@ -123,7 +123,8 @@ public final class MockApplication: Responder {
                 clientID ?? (group == .api ? apiRequestIDs : controlIDs).make("req")
             }
         } catch {
-            let requestID = clientID ?? apiRequestIDs.make("req")
+            let control = request.rawPath.hasPrefix("/_mock/") || request.rawPath == "/_mock"
+            let requestID = clientID ?? (control ? controlIDs : apiRequestIDs).make("req")
             return StandardHeaders.decorate(errors.reply(APIError(error), requestID: requestID), requestID: requestID)
         }
         return pipelines[ctx.route.group]!.run(ctx)
