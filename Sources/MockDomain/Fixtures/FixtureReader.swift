@@ -47,10 +47,14 @@ struct FixtureReader {
             throw obj.fail(
                 "id", "'\(s)' is not a valid id: expected '\(prefix)_' followed by letters, digits, '_' or '-'")
         }
-        let here = obj.path.key("id").description
-        if let first = seenIDs[s] { throw obj.fail("id", "duplicate id '\(s)' (first used at \(first))") }
-        seenIDs[s] = here
+        try remember(s, in: obj)
         return s
+    }
+
+    /// Ids are unique across the whole document.
+    mutating func remember(_ id: String, in obj: JSONObjectReader) throws(JSONReadError) {
+        if let first = seenIDs[id] { throw obj.fail("id", "duplicate id '\(id)' (first used at \(first))") }
+        seenIDs[id] = obj.path.key("id").description
     }
 
     func time(_ obj: JSONObjectReader, _ key: String) throws(JSONReadError) -> Int64? {
@@ -168,11 +172,12 @@ struct FixtureReader {
                 stopReason: stopReason, createdByToolUseID: try obj.string("created_by_tool_use_id"),
                 archivedAt: archivedAt, createdAt: created, updatedAt: updated))
         for (e, ep) in try obj.array("events") {
+            // The event's shape and id format are the supplied-event rules; a fixture
+            // event must also carry its id (an export writes them all), unique in the document.
             let event = try SuppliedEvent(e, at: ep, thread: thread)
-            // Fixture events carry their ids (an export writes them all).
-            let eobj = try JSONObjectReader(e, at: ep)
-            _ = try id(eobj, prefix: "evt")
-            thread.append(event.stored(in: thread, now: created) { "" })
+            guard let eventID = event.id else { throw JSONReadError(path: ep.key("id"), problem: .missing) }
+            try remember(eventID, in: JSONObjectReader(e, at: ep))
+            thread.append(event.stored(in: thread, now: created) { eventID })
         }
         for (m, mp) in try obj.array("mailbox") {
             thread.mailbox.append(try readMessage(m, mp, thread: thread))
