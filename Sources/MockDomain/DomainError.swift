@@ -11,6 +11,8 @@ public struct DomainError: Error, Equatable {
         /// The request is fine but the world's state refuses it (409); the seed's
         /// archive page gives it the type `invalid_request_error`.
         case stateConflict
+        /// The session level's and the agents' 409 (`conflict_error`, API.md section 12).
+        case conflict
     }
 
     public var kind: Kind
@@ -31,6 +33,13 @@ public struct DomainError: Error, Equatable {
     public static func notFound(_ message: String) -> DomainError { DomainError(.notFound, message) }
 
     public static func conflict(_ message: String) -> DomainError { DomainError(.stateConflict, message) }
+
+    /// A 409 of the session level or of agents: `conflict_error`.
+    public static func busy(_ message: String) -> DomainError { DomainError(.conflict, message) }
+
+    /// The service's exact words for a message sent while a turn runs (clients retry on them).
+    public static let turnInProgress = busy(
+        "Session is currently processing a turn. Cancel the current turn or wait for completion.")
 
     public static func sessionNotFound(_ id: String) -> DomainError { notFound("Session '\(id)' was not found.") }
 

@@ -324,7 +324,7 @@ def test_create_session_without_threads_then_the_api_makes_the_coordinator(mock)
     assert [t["role"] for t in listed] == ["coordinator"]
 
 
-def test_create_session_with_children_writes_thread_created_on_the_coordinator(mock):
+def test_create_session_with_children_writes_thread_created_first_on_each_child(mock):
     r = mock.control("POST", "/sessions", {
         "agent": {"type": "agent", "id": COORD_AGENT},
         "children": [{"agent": "agent_019f000000000000000000000000002b", "created_by_tool_use_id": "toolu_1"},
@@ -336,11 +336,19 @@ def test_create_session_with_children_writes_thread_created_on_the_coordinator(m
     assert coord["role"] == "coordinator" and coord["parent_thread_id"] is None
     assert (c1["name"], c1["status"], c1["stop_reason"]) == ("Research Agent", "running", {})
     assert (c2["name"], c2["status"], c2["stop_reason"]) == ("Second", "idle", {"type": "end_turn"})
-    events = thread_events(mock, s["id"], coord["id"])
-    assert [e["type"] for e in events] == ["session.thread_created"] * 2
-    assert events[0]["parent_thread_id"] == coord["id"]
-    assert events[0]["created_by_tool_use_id"] == "toolu_1" == c1["created_by_tool_use_id"]
-    assert events[0]["agent_name"] == "Research Agent" and events[0]["role"] == "child"
+    # API.md section 5: session.thread_created belongs to the new thread, first in its history.
+    for child in (c1, c2):
+        events = thread_events(mock, s["id"], child["id"])
+        created = events[0]
+        assert created["type"] == "session.thread_created" and created["session_thread_id"] == child["id"]
+        assert created["parent_thread_id"] == coord["id"] and created["role"] == "child"
+        assert created["created_by_tool_use_id"] == child["created_by_tool_use_id"]
+        assert "session_thread_id_created" not in created
+    assert thread_events(mock, s["id"], c1["id"])[0]["created_by_tool_use_id"] == "toolu_1"
+    assert thread_events(mock, s["id"], c1["id"])[0]["agent_name"] == "Research Agent"
+    # A running child makes the session run: the coordinator announces it.
+    assert [e["type"] for e in thread_events(mock, s["id"], coord["id"])] == ["session.status_running"]
+    assert mock.get(f"/v1/sessions/{s['id']}").json()["status"] == "running"
 
 
 def test_create_session_refuses_bad_fields_by_name_and_creates_nothing(mock):
@@ -367,23 +375,28 @@ def test_create_session_refuses_bad_fields_by_name_and_creates_nothing(mock):
     assert mock.control("GET", "/state").body == before
 
 
-def test_create_child_thread_and_its_event_reach_an_open_parent_stream(mock):
-    path = f"/v1/sessions/{SEED_SESSION}/threads/{SEED_COORDINATOR}/stream"
+def test_create_child_thread_and_its_event_reach_an_open_session_stream(mock):
+    path = f"/v1/sessions/{SEED_SESSION}/events/stream"
     with SSEClient(mock.host, mock.port, path) as s:
         assert s.read_head() == 200
-        wait_until(lambda: mock.stats()["open_streams"] == 1, timeout=5, message="stream registered")
+        s.events(2, timeout=5)  # the seed child's two events
         r = mock.control("POST", f"/sessions/{SEED_SESSION}/threads", {"name": "Live child"})
         assert r.status == 201, r.text
         child = r.json()
         assert child["parent_thread_id"] == SEED_COORDINATOR and child["name"] == "Live child"
         frame = s.events(1, timeout=5)[0]
+        # The reader of the session stream learns the new thread's id from the event's own thread.
         assert frame.event == "session.thread_created"
-        assert frame.data["session_thread_id"] == SEED_COORDINATOR
+        assert frame.data["session_thread_id"] == child["id"]
+        assert frame.data["parent_thread_id"] == SEED_COORDINATOR
         assert frame.data["created_by_tool_use_id"] == child["created_by_tool_use_id"]
+    assert thread_events(mock, SEED_SESSION, child["id"])[0]["id"] == frame.id
     # Under another child, by parent_thread_id.
     r = mock.control("POST", f"/sessions/{SEED_SESSION}/threads", {"parent_thread_id": SEED_CHILD})
     assert r.status == 201 and r.json()["parent_thread_id"] == SEED_CHILD
-    assert thread_events(mock, SEED_SESSION, SEED_CHILD)[-1]["type"] == "session.thread_created"
+    grandchild = thread_events(mock, SEED_SESSION, r.json()["id"])
+    assert [e["type"] for e in grandchild] == ["session.thread_created"]
+    assert grandchild[0]["parent_thread_id"] == SEED_CHILD
     err = error_of(mock.control("POST", f"/sessions/{SEED_SESSION}/threads", {"parent_thread_id": "sthr_x"}),
                    400, "invalid_request_error")
     assert err["param"] == "parent_thread_id"
@@ -420,9 +433,13 @@ def test_set_status_writes_the_matching_events(mock):
     last = thread_events(mock, SEED_SESSION, SEED_CHILD)[-1]
     assert (last["type"], last["status"], last["stop_reason"]) == (
         "session.thread_status_idle", "idle", {"type": "end_turn"})
-    last = thread_events(mock, SEED_SESSION, SEED_COORDINATOR)[-1]
-    assert last["type"] == "session.thread_status_blocked"
-    assert last["waiting_on"] == {"session_thread_id": SEED_CHILD, "tool_use_id": "toolu_wait"}
+    # The session's derived status followed: idle when the child stopped, running when the
+    # coordinator started to wait; each change is announced on the coordinator.
+    coord = thread_events(mock, SEED_SESSION, SEED_COORDINATOR)
+    assert [e["type"] for e in coord] == [
+        "session.status_idle", "session.thread_status_blocked", "session.status_running"]
+    assert coord[0]["stop_reason"] == {"type": "end_turn"}
+    assert coord[1]["waiting_on"] == {"session_thread_id": SEED_CHILD, "tool_use_id": "toolu_wait"}
     # Archiving the child unblocks the coordinator with the cancelled tool result.
     assert mock.post(CHILD_PATH + "/archive").status == 200
     types = [e["type"] for e in thread_events(mock, SEED_SESSION, SEED_COORDINATOR)[-2:]]

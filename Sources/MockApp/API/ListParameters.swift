@@ -79,6 +79,17 @@ public enum PageToken {
 
 /// Builds the list body of API.md section 4 from a page of values.
 enum ListBody {
+    /// `{"data": [...]}` of already encoded items (an answer that is not a page).
+    static func data(_ items: [[UInt8]]) -> [UInt8] {
+        var out = Array("{\"data\":[".utf8)
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: item)
+        }
+        out.append(contentsOf: "]}".utf8)
+        return out
+    }
+
     static func encode<Item>(_ page: Page<Item>, id: (Item) -> String, item: (Item) -> [UInt8]) -> [UInt8] {
         encode(
             items: page.items.map(item), firstID: page.items.first.map(id), lastID: page.items.last.map(id),

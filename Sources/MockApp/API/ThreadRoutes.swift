@@ -47,18 +47,41 @@ struct ThreadRoutes: RouteCollection {
     }
 
     /// Endpoints 3 (with `Accept: text/event-stream`) and 4. Every check happens
-    /// before the 200 goes out, so a bad `Last-Event-ID` is a plain 400.
+    /// before the 200 goes out, so a bad resume cursor is a plain 400.
     func openStream(_ ctx: RequestContext) throws(APIError) -> Reply {
-        let lastEventID = ctx.request.headers["Last-Event-ID"].map(\.trimmingSpaces).flatMap { $0.isEmpty ? nil : $0 }
-        let (thread, next) = try domain { () throws(DomainError) in
+        let resume = try StreamOptions.resumeCursor(ctx)
+        let start = try domain { () throws(DomainError) in
             try store.streamStart(
-                sessionID: ctx.param("session_id"), threadID: ctx.param("thread_id"), lastEventID: lastEventID)
+                sessionID: ctx.param("session_id"), threadID: ctx.param("thread_id"), resumeFrom: resume)
         }
+        return StreamOptions.reply(start, ctx, hub: hub)
+    }
+}
+
+/// What every event stream reads from its request: the resume cursor, the type
+/// filters and the previews asked for (API.md sections 7 and 12).
+enum StreamOptions {
+    /// `Last-Event-ID`, or the query's `after_id` (one client resumes with it);
+    /// both given and different is 400.
+    static func resumeCursor(_ ctx: RequestContext) throws(APIError) -> ResumeCursor? {
+        let header = ctx.request.headers["Last-Event-ID"].map(\.trimmingSpaces).flatMap { $0.isEmpty ? nil : $0 }
+        let query = ctx.query.first("after_id").map(\.trimmingSpaces).flatMap { $0.isEmpty ? nil : $0 }
+        if let header, let query, header != query {
+            throw APIError.invalid(
+                "Last-Event-ID '\(header)' and after_id '\(query)' disagree; give one resume cursor.",
+                param: "after_id")
+        }
+        if let header { return ResumeCursor(id: header, param: "Last-Event-ID") }
+        return query.map { ResumeCursor(id: $0, param: "after_id") }
+    }
+
+    /// The stream reply: headers at once, then the hub writes history and live events.
+    static func reply(_ start: StreamStart, _ ctx: RequestContext, hub: EventStreamHub) -> Reply {
         let types = ListFilters.eventTypes(ctx.query)
-        let hub = self.hub
+        let deltas = Set(ctx.query.all("event_deltas[]").filter { $0 == "agent.message" || $0 == "agent.thinking" })
         return .stream(
             StreamReply(headers: SSE.headers) { sink in
-                hub.open(thread: thread, from: next, types: types, sink: sink)
+                hub.open(start, types: types, deltas: deltas, sink: sink)
             })
     }
 }

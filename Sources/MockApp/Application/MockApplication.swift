@@ -43,8 +43,12 @@ public final class MockApplication: Responder {
     public let journal: RequestJournal
     public let faults: FaultBook
     public let logger: Logger
-    /// Timers for delays and long-polls; set by the transport.
-    public weak var scheduler: Scheduler?
+    /// Timers for delays, long-polls and turns; set by the transport.
+    public weak var scheduler: Scheduler? {
+        didSet { armAgenda() }
+    }
+    /// The timer that plays the next step of a turn (real or offset clock only).
+    private var agendaTimer: ScheduledAction?
     public private(set) var ready = false
     /// The fixture's world as loaded at start (with the configured tokens); reset
     /// swaps in a copy of it, so the fixture is read and checked only once.
@@ -72,6 +76,7 @@ public final class MockApplication: Responder {
         for token in config.tokens { store.addToken(token) }
         resetTemplate = store.clone()
         store.observer = hub
+        store.agendaChanged = { [unowned self] in self.armAgenda() }
         assemble()
         ready = true
     }
@@ -83,11 +88,16 @@ public final class MockApplication: Responder {
 
     private func assemble() {
         let scheduler: () -> Scheduler? = { [unowned self] in self.scheduler }
-        routes.add(.api, [SessionRoutes(store: store), ThreadRoutes(store: store, hub: hub)])
+        routes.add(
+            .api,
+            [AgentRoutes(store: store), SessionRoutes(store: store, hub: hub), ThreadRoutes(store: store, hub: hub)])
         routes.add(
             .control,
             [
-                InfoRoutes(app: self), ClockRoutes(clock: clock, generators: [ids, apiRequestIDs, controlIDs]),
+                InfoRoutes(app: self),
+                ClockRoutes(
+                    clock: clock, store: store, generators: [ids, apiRequestIDs, controlIDs],
+                    clockChanged: { [unowned self] in self.armAgenda() }),
                 WorldRoutes(store: store),
                 ObservationRoutes(
                     journal: journal, faults: faults, makeID: { [unowned self] in self.controlIDs.make($0) },
@@ -112,6 +122,22 @@ public final class MockApplication: Responder {
 
     /// Every route the server answers, for `/_mock/routes` and the OpenAPI drift test.
     public var routeTable: [(method: String, path: String)] { routes.listing }
+
+    /// Sets the timer for the agenda's earliest step. A frozen clock has none:
+    /// its steps play only when a test advances it.
+    func armAgenda() {
+        agendaTimer?.cancel()
+        agendaTimer = nil
+        guard let due = store.nextDue, let scheduler else { return }
+        if case .frozen = clock.mode { return }
+        let delay = max(0, min(due - clock.now(), 86_400_000))
+        agendaTimer = scheduler.schedule(after: Int(delay)) { [weak self] in
+            guard let self else { return }
+            self.agendaTimer = nil
+            self.store.playDue()
+            self.armAgenda()
+        }
+    }
 
     // MARK: Responding
 

@@ -5,7 +5,9 @@ import MockJSON
 /// rule that relates them to the world is the store's.
 extension SessionPlan {
     init(body: JSONObjectReader) throws(JSONReadError) {
-        try body.rejectUnknown(["agent", "environment_id", "title", "metadata", "coordinator", "children"])
+        try body.rejectUnknown([
+            "agent", "environment_id", "title", "metadata", "coordinator", "children", "initial_events",
+        ])
         self.init()
         agent = try body["agent"].map { v throws(JSONReadError) in try AgentReference(v, at: body.path.key("agent")) }
         environmentID = try body.string("environment_id")
@@ -24,6 +26,10 @@ extension SessionPlan {
                     body: JSONObjectReader(child, at: path, expected: "a thread object"),
                     allowParent: false))
         }
+        if let events = body["initial_events"], events.arrayValue == nil {
+            throw body.fail("initial_events", "must be an array of events")
+        }
+        initialEvents = try body.array("initial_events").map(\.0)
     }
 }
 

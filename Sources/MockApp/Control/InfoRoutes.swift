@@ -62,15 +62,21 @@ struct InfoRoutes: RouteCollection {
     }
 }
 
-/// `/_mock/clock`: read, freeze, advance, resume.
+/// `/_mock/clock`: read, freeze, advance (playing the turns' steps due on the
+/// way), resume, and run until every turn is done.
 struct ClockRoutes: RouteCollection {
     let clock: MockClock
+    let store: Store
     /// Id generators whose time bits follow the clock when it is set back.
     let generators: [IDGenerator]
+    /// Re-arms the turns' timer after the clock changed mode or time.
+    let clockChanged: () -> Void
 
     func register(into routes: inout RouteTable.Builder) {
         let clock = self.clock
+        let store = self.store
         let generators = self.generators
+        let clockChanged = self.clockChanged
         routes.add("GET", "/clock") { _ throws(APIError) in .json(Self.json(clock)) }
         routes.add("POST", "/clock/freeze") { ctx throws(APIError) in
             let body = try ctx.objectBody()
@@ -83,6 +89,7 @@ struct ClockRoutes: RouteCollection {
             }
             clock.freeze(at: at)
             for g in generators { g.followClock() }
+            clockChanged()
             return .json(Self.json(clock))
         }
         routes.add("POST", "/clock/advance") { ctx throws(APIError) in
@@ -110,14 +117,30 @@ struct ClockRoutes: RouteCollection {
                     "Advancing by \(ms) ms would move the clock past 9999-12-31T23:59:59.999Z.",
                     param: body.has("ms") ? "ms" : "by")
             }
-            clock.advance(by: ms)
-            return .json(Self.json(clock))
+            // Every step due by the new time has played when this answers.
+            let played = store.advanceClock(by: ms)
+            clockChanged()
+            return .json(Self.json(clock, played: played, pending: store.agenda.count))
         }
         routes.add("POST", "/clock/resume") { _ throws(APIError) in
             clock.resume()
             for g in generators { g.followClock() }
+            clockChanged()
             return .json(Self.json(clock))
         }
+        routes.add("POST", "/clock/run-until-idle") { ctx throws(APIError) in
+            _ = try ctx.objectBody()
+            let played = store.runUntilIdle()
+            clockChanged()
+            return .json(Self.json(clock, played: played, pending: store.agenda.count))
+        }
+    }
+
+    static func json(_ clock: MockClock, played: Int, pending: Int) -> JSON {
+        var out = json(clock)
+        out.set("steps_played", .int(played))
+        out.set("steps_pending", .int(pending))
+        return out
     }
 
     static func json(_ clock: MockClock) -> JSON {

@@ -17,6 +17,10 @@ struct WorldRoutes: RouteCollection {
             out.set("threads", .array(session.threads.map(\.json)))
             return .json(201, out)
         }
+        routes.add("GET", "/sessions/{session_id}/agenda") { ctx throws(APIError) in
+            let steps = try domain { () throws(DomainError) in try store.agenda(of: ctx.param("session_id")) }
+            return .json(["data": .array(steps.map(\.json))])
+        }
         routes.add("POST", "/sessions/{session_id}/threads") { ctx throws(APIError) in
             let body = try ctx.objectBody()
             let plan = try ctx.decode { () throws(JSONReadError) in try ChildPlan(body: body, allowParent: true) }

@@ -62,6 +62,7 @@ public struct APIError: Error, Equatable {
         // Seed 004 names `invalid_request_error` for refused archives.
         case .stateConflict:
             self.init(status: 409, type: "invalid_request_error", message: error.message, param: error.param)
+        case .conflict: self.init(status: 409, type: "conflict_error", message: error.message, param: error.param)
         }
     }
 

@@ -1,5 +1,6 @@
 import MockDomain
 import MockHTTP
+import MockJSON
 
 /// The one place that frames Server-Sent Events (API.md section 7): an event is
 /// `id:`, `event:` and `data:` (its JSON on one line) and a blank line; a
@@ -24,6 +25,32 @@ enum SSE {
         out.append(contentsOf: event.bytes)
         out.append(contentsOf: "\n\n".utf8)
         event.rendered = out
+        return out
+    }
+
+    /// A preview frame (API.md section 12): `event_start` or `event_delta`, with the
+    /// previewed event's id as its SSE id. Never stored, so made each time.
+    static func previewFrame(_ preview: Preview) -> [UInt8] {
+        let data: JSON
+        let name: String
+        if let delta = preview.delta {
+            name = "event_delta"
+            data = [
+                "type": "event_delta", "event_id": .string(preview.eventID),
+                "delta": [
+                    "type": "content_delta", "index": .int(delta.index),
+                    "content": ["type": "text", "text": .string(delta.text)],
+                ],
+            ]
+        } else {
+            name = "event_start"
+            data = [
+                "type": "event_start", "event": ["id": .string(preview.eventID), "type": .string(preview.eventType)],
+            ]
+        }
+        var out = Array("id: \(preview.eventID)\nevent: \(name)\ndata: ".utf8)
+        data.write(into: &out)
+        out.append(contentsOf: "\n\n".utf8)
         return out
     }
 }

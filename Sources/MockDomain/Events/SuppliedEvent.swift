@@ -52,8 +52,10 @@ struct SuppliedEvent {
         let rest = raw.pairs.filter { !skip.contains($0.0) }
         let created = raw["created_at"] ?? .string(Timestamp.format(now))
         let processed = raw["processed_at"] ?? created
+        let millis = created.stringValue.flatMap(Timestamp.parse) ?? now
         return StoredEvent(
-            id: id, type: type, json: .object(head + rest + [("created_at", created), ("processed_at", processed)]))
+            id: id, type: type, threadID: thread.id, createdAt: millis,
+            json: .object(head + rest + [("created_at", created), ("processed_at", processed)]))
     }
 }
 

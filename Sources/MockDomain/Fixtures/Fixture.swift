@@ -22,20 +22,14 @@ public enum Fixture {
         var top: [(String, JSON)] = []
         top.append(("tokens", .array(store.tokens.map(JSON.string))))
         if store.tokensRequired && store.tokens.isEmpty { top.append(("tokens_required", true)) }
-        top.append(("agents", .array(store.agents.map(agentJSON))))
+        top.append(("agents", .array(store.agents.map(\.json))))
         top.append(("sessions", .array(store.sessions.map(sessionJSON))))
         return .object(top)
     }
 
-    static func agentJSON(_ a: Agent) -> JSON {
-        .object([
-            ("id", .string(a.id)), ("name", .string(a.name)), ("model", .string(a.model)), ("version", .int(a.version)),
-        ])
-    }
-
     static func sessionJSON(_ s: Session) -> JSON {
         guard case .object(var pairs) = s.json else { return s.json }
-        pairs.removeAll { $0.0 == "status" }  // derived from the threads
+        pairs.removeAll { $0.0 == "status" || $0.0 == "usage" }  // derived from the threads and events
         pairs.append(("threads", .array(s.threads.map(threadJSON))))
         return .object(pairs)
     }

@@ -23,14 +23,7 @@ struct FixtureReader {
         }
         if root["tokens_required"]?.boolValue == true { store.tokensRequired = true }
         for (a, path) in try root.array("agents") {
-            let obj = try JSONObjectReader(a, at: path)
-            let agentID = try obj.requiredString("id")
-            guard agentID.hasPrefix("agent_"), agentID.count > 6 else {
-                throw obj.fail("id", "'\(agentID)' is not a valid id: expected 'agent_' followed by letters and digits")
-            }
-            let agent = Agent(
-                id: agentID, name: try obj.requiredString("name"), model: try obj.string("model") ?? "ultimate",
-                version: try obj.int("version") ?? 1)
+            let agent = try readAgent(a, path)
             do throws(DomainError) {
                 try store.restore(agent: agent)
             } catch {
@@ -38,6 +31,52 @@ struct FixtureReader {
             }
         }
         for (s, path) in try root.array("sessions") { try readSession(s, path) }
+    }
+
+    /// One version of an agent: the `/agents` object. Only `id` and `name` are
+    /// required (older fixtures give `id`, `name`, `model`, `version`).
+    func readAgent(_ value: JSON, _ path: JSONPath) throws(JSONReadError) -> Agent {
+        let obj = try JSONObjectReader(value, at: path)
+        try obj.rejectUnknown([
+            "id", "type", "name", "description", "model", "system", "tools", "mcp_servers", "skills", "multiagent",
+            "metadata", "version", "archived_at", "created_at", "updated_at",
+        ])
+        let agentID = try obj.requiredString("id")
+        guard EventIDs.isWellFormed(agentID, prefix: "agent") else {
+            throw obj.fail("id", "'\(agentID)' is not a valid id: expected 'agent_' followed by letters and digits")
+        }
+        if let t = try obj.string("type"), t != "agent" { throw obj.fail("type", "must be 'agent'") }
+        let name = try obj.requiredString("name")
+        let model = obj["model"] ?? "ultimate"
+        guard model.stringValue != nil || model["id"]?.stringValue != nil else {
+            throw obj.fail("model", "must be a model name or an object {id, ...}")
+        }
+        var agent = Agent(
+            id: agentID, name: name, model: model, version: try obj.int("version", in: 1...Int(Int32.max)) ?? 1)
+        for (key, kind) in [("description", "a string"), ("system", "a string")] {
+            if let v = obj[key] {
+                guard v.stringValue != nil else { throw obj.fail(key, "must be \(kind) or null") }
+            }
+        }
+        agent.description = obj["description"] ?? .null
+        agent.system = obj["system"] ?? .null
+        for key in ["tools", "mcp_servers", "skills"] {
+            if let v = obj[key], v.arrayValue == nil { throw obj.fail(key, "must be an array") }
+        }
+        agent.tools = obj["tools"] ?? .array([])
+        agent.mcpServers = obj["mcp_servers"] ?? .array([])
+        agent.skills = obj["skills"] ?? .array([])
+        if let m = obj["multiagent"], m.objectValue == nil { throw obj.fail("multiagent", "must be an object or null") }
+        agent.multiagent = obj["multiagent"] ?? .null
+        let metadata = try obj.object("metadata")?.json ?? .object([])
+        for (key, v) in metadata.objectValue ?? [] where v.stringValue == nil {
+            throw .invalid(path.key("metadata").key(key), "must be a string")
+        }
+        agent.metadata = metadata
+        agent.createdAt = try time(obj, "created_at") ?? store.clock.now()
+        agent.updatedAt = try time(obj, "updated_at") ?? agent.createdAt
+        agent.archivedAt = try time(obj, "archived_at")
+        return agent
     }
 
     /// An id with its prefix, unique across the whole document.
@@ -73,8 +112,7 @@ struct FixtureReader {
             let id = try ref.requiredString("id")
             if let name = ref["name"]?.stringValue {
                 return Agent(
-                    id: id, name: name, model: ref["model"]?.stringValue ?? "ultimate",
-                    version: ref["version"]?.intValue ?? 1)
+                    id: id, name: name, model: ref["model"] ?? "ultimate", version: ref["version"]?.intValue ?? 1)
             }
             return try roster(id, version: ref["version"]?.intValue, ref.path)
         }
@@ -105,11 +143,16 @@ struct FixtureReader {
         let metadata = try obj.object("metadata")?.json ?? .object([])
         let archivedAt = try time(obj, "archived_at")
         let updated = try time(obj, "updated_at") ?? created
-        let session = Session(
-            id: sid,
-            state: SessionState(
-                agent: agent, environmentID: environmentID, title: title, metadata: metadata, archivedAt: archivedAt,
-                createdAt: created, updatedAt: updated))
+        var state = SessionState(
+            agent: agent, environmentID: environmentID, title: title, metadata: metadata, archivedAt: archivedAt,
+            createdAt: created, updatedAt: updated)
+        for (key, keyPath) in [("resources", \SessionState.resources), ("vault_ids", \SessionState.vaultIDs)] {
+            if let v = obj[key] {
+                guard v.arrayValue != nil else { throw obj.fail(key, "must be an array") }
+                state[keyPath: keyPath] = v
+            }
+        }
+        let session = Session(id: sid, state: state)
         var waits: [Int: WaitTarget] = [:]
         for (i, (t, tp)) in try obj.array("threads").enumerated() {
             let (thread, wait) = try readThread(t, tp, session: session)
@@ -177,8 +220,9 @@ struct FixtureReader {
             let event = try SuppliedEvent(e, at: ep, thread: thread)
             guard let eventID = event.id else { throw JSONReadError(path: ep.key("id"), problem: .missing) }
             try remember(eventID, in: JSONObjectReader(e, at: ep))
-            thread.append(event.stored(in: thread, now: created) { eventID })
+            thread.log.append(event.stored(in: thread, now: created) { eventID })
         }
+        if status.isFinal { thread.log.closed = true }
         for (m, mp) in try obj.array("mailbox") {
             thread.mailbox.append(try readMessage(m, mp, thread: thread))
         }

@@ -6,9 +6,51 @@ public struct SessionState: Equatable {
     public var environmentID: String?
     public var title: String?
     public var metadata: JSON
+    public var resources: JSON = .array([])
+    public var vaultIDs: JSON = .array([])
     public var archivedAt: Int64?
     public var createdAt: Int64
     public var updatedAt: Int64
+
+    public init(
+        agent: Agent, environmentID: String?, title: String?, metadata: JSON, archivedAt: Int64?, createdAt: Int64,
+        updatedAt: Int64
+    ) {
+        self.agent = agent
+        self.environmentID = environmentID
+        self.title = title
+        self.metadata = metadata
+        self.archivedAt = archivedAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// The token counts of a session: the sums of its `span.model_request_end` events'
+/// `model_usage` (API.md section 12).
+public struct Usage: Equatable, Sendable {
+    public static let fields = [
+        "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+    ]
+    public var counts: [Int] = [0, 0, 0, 0]
+
+    mutating func add(_ modelUsage: JSON?) {
+        for (i, key) in Self.fields.enumerated() {
+            if let n = modelUsage?[key]?.intValue { counts[i] += n }
+        }
+    }
+
+    public var json: JSON { .object(zip(Self.fields, counts).map { ($0, .int($1)) }) }
+}
+
+/// Where a previewed event will be written, so a stream resuming from its id
+/// starts right there (API.md section 12, previews).
+public struct PreviewMark: Equatable {
+    public var threadID: String
+    /// The lengths of the session's log and of the thread's log when its last
+    /// preview frame went out.
+    public var sessionPosition: Int
+    public var threadPosition: Int
 }
 
 /// A session and its threads. Only the store (this module) writes it.
@@ -17,6 +59,15 @@ public final class Session {
     public internal(set) var state: SessionState
     /// Threads in list order: the coordinator first, then children by creation.
     public internal(set) var threads: [SessionThread] = []
+    /// Every event of every thread, in the order written: the session's event order.
+    public internal(set) var log = EventLog()
+    public internal(set) var usage = Usage()
+    /// The turn in progress: carried by every event written while it lasts.
+    public internal(set) var turnID: String?
+    /// The status last announced by a `session.status_*` event.
+    var announcedStatus = "idle"
+    /// Events being previewed and not yet written.
+    public internal(set) var previews: [String: PreviewMark] = [:]
 
     init(id: String, state: SessionState) {
         self.id = id
@@ -44,15 +95,45 @@ public final class Session {
         .object([
             ("id", .string(id)), ("type", "session"), ("agent", agent.snapshot),
             ("environment_id", .string(environmentID)), ("title", .string(title)), ("metadata", metadata),
-            ("status", .string(status)), ("archived_at", .string(archivedAt.map(Timestamp.format))),
+            ("status", .string(status)), ("resources", state.resources), ("vault_ids", state.vaultIDs),
+            ("usage", usage.json), ("archived_at", .string(archivedAt.map(Timestamp.format))),
             ("created_at", .string(Timestamp.format(createdAt))), ("updated_at", .string(Timestamp.format(updatedAt))),
         ])
     }
 
-    /// A copy with copied threads (reset clones the world).
+    /// A copy with copied threads and logs (reset clones the world).
     func copy() -> Session {
         let s = Session(id: id, state: state)
         s.threads = threads.map { $0.copy() }
+        s.log = log.copy()
+        s.usage = usage
+        s.turnID = turnID
+        s.announcedStatus = announcedStatus
         return s
+    }
+
+    /// Builds the session's log from its threads' histories (a fixture): merged by
+    /// `created_at`, ties in thread order, each thread's own order kept.
+    func rebuildLog() {
+        let log = EventLog()
+        var cursors = [Int](repeating: 0, count: threads.count)
+        var usage = Usage()
+        while true {
+            var best: Int?
+            for (i, t) in threads.enumerated() where cursors[i] < t.log.count {
+                if let b = best, threads[b].log.events[cursors[b]].createdAt <= t.log.events[cursors[i]].createdAt {
+                    continue
+                }
+                best = i
+            }
+            guard let b = best else { break }
+            let event = threads[b].log.events[cursors[b]]
+            cursors[b] += 1
+            log.append(event)
+            if event.type == "span.model_request_end" { usage.add(event.json["model_usage"]) }
+        }
+        self.log = log
+        self.usage = usage
+        announcedStatus = status
     }
 }

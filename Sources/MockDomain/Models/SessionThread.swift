@@ -25,9 +25,8 @@ public final class SessionThread {
     public internal(set) var state: ThreadState {
         didSet { cachedBytes = nil }
     }
-    public internal(set) var events: [StoredEvent] = []
-    /// Position of each event id in `events`, for cursors and Last-Event-ID.
-    public internal(set) var eventIndex: [String: Int] = [:]
+    /// The thread's history, oldest first.
+    public internal(set) var log = EventLog()
     public internal(set) var mailbox: [MailboxMessage] = []
 
     private var cachedBytes: [UInt8]?
@@ -49,6 +48,7 @@ public final class SessionThread {
     public var createdAt: Int64 { state.createdAt }
     public var updatedAt: Int64 { state.updatedAt }
     public var waitingOn: WaitTarget? { state.waitingOn }
+    public var events: [StoredEvent] { log.events }
 
     /// The API object, in the seed's key order.
     public var json: JSON {
@@ -72,17 +72,11 @@ public final class SessionThread {
         return b
     }
 
-    func append(_ event: StoredEvent) {
-        eventIndex[event.id] = events.count
-        events.append(event)
-    }
-
     /// A copy that can change without touching this one (reset clones the world);
     /// events, immutable, are shared.
     func copy() -> SessionThread {
         let t = SessionThread(id: id, sessionID: sessionID, state: state)
-        t.events = events
-        t.eventIndex = eventIndex
+        t.log = log.copy()
         t.mailbox = mailbox
         return t
     }

@@ -5,6 +5,10 @@ import MockJSON
 public final class StoredEvent {
     public let id: String
     public let type: String
+    /// The thread the event belongs to.
+    public let threadID: String
+    /// `created_at`, for the session list's time filters and the fixture's session order.
+    public let createdAt: Int64
     /// The event's JSON, encoded once. Only the bytes are kept: pages and frames are
     /// built from them, and the rare export parses them back.
     public let bytes: [UInt8]
@@ -12,9 +16,11 @@ public final class StoredEvent {
     /// here), made on first use and shared by every stream. The domain never reads it.
     public var rendered: [UInt8]?
 
-    init(id: String, type: String, json: JSON) {
+    init(id: String, type: String, threadID: String, createdAt: Int64, json: JSON) {
         self.id = id
         self.type = type
+        self.threadID = threadID
+        self.createdAt = createdAt
         self.bytes = json.encoded()
     }
 

@@ -1,13 +1,26 @@
 import MockJSON
 
-/// The agent roster: what sessions and threads take their snapshot from.
+/// One version of an agent (API.md section 11): what sessions and threads take
+/// their snapshot from. Fields the API keeps "as given" are JSON values.
 public struct Agent: Equatable, Sendable {
     public var id: String
     public var name: String
-    public var model: String
+    public var description: JSON = .null
+    /// A string such as `"ultimate"`, or an object `{id, ...}`, kept as given.
+    public var model: JSON
+    public var system: JSON = .null
+    public var tools: JSON = .array([])
+    public var mcpServers: JSON = .array([])
+    public var skills: JSON = .array([])
+    /// Null, or the roster a coordinator may start children from, kept as given.
+    public var multiagent: JSON = .null
+    public var metadata: JSON = .object([])
     public var version: Int
+    public var archivedAt: Int64?
+    public var createdAt: Int64 = 0
+    public var updatedAt: Int64 = 0
 
-    public init(id: String, name: String, model: String, version: Int) {
+    public init(id: String, name: String, model: JSON, version: Int) {
         self.id = id
         self.name = name
         self.model = model
@@ -17,9 +30,27 @@ public struct Agent: Equatable, Sendable {
     /// The compact snapshot threads and sessions carry (API.md section 5).
     public var snapshot: JSON {
         .object([
-            ("id", .string(id)), ("type", "agent"), ("name", .string(name)), ("model", .string(model)),
+            ("id", .string(id)), ("type", "agent"), ("name", .string(name)), ("model", model),
             ("version", .int(version)),
         ])
+    }
+
+    /// The whole agent object of `/agents`.
+    public var json: JSON {
+        .object([
+            ("id", .string(id)), ("type", "agent"), ("name", .string(name)), ("description", description),
+            ("model", model), ("system", system), ("tools", tools), ("mcp_servers", mcpServers), ("skills", skills),
+            ("multiagent", multiagent), ("metadata", metadata), ("version", .int(version)),
+            ("archived_at", .string(archivedAt.map(Timestamp.format))),
+            ("created_at", .string(Timestamp.format(createdAt))), ("updated_at", .string(Timestamp.format(updatedAt))),
+        ])
+    }
+
+    /// Whether two versions say the same thing (a no-op update makes no new version).
+    func sameContent(as other: Agent) -> Bool {
+        name == other.name && description == other.description && model == other.model && system == other.system
+            && tools == other.tools && mcpServers == other.mcpServers && skills == other.skills
+            && multiagent == other.multiagent && metadata == other.metadata
     }
 }
 

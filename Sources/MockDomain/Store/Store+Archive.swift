@@ -20,21 +20,9 @@ extension Store {
         thread.state.archivedAt = now
         thread.state.updatedAt = now
         cancelPendingMessages(of: thread)
+        dropSteps(sessionID: sessionID, threadID: thread.id)
         let session = sessionsByID[sessionID]!
-        for waiting in session.threads where waiting.status == .blocked && waiting.waitingOn?.threadID == thread.id {
-            let toolUse = waiting.waitingOn!.toolUseID
-            waiting.state.status = .running
-            waiting.state.stopReason = .object([])
-            waiting.state.waitingOn = nil
-            waiting.state.updatedAt = now
-            addEvent(
-                to: waiting, type: "agent.tool_result",
-                fields: [("tool_use_id", .string(toolUse)), ("content", "Agent cancelled."), ("is_error", true)],
-                at: now)
-            addEvent(
-                to: waiting, type: "session.thread_status_running",
-                fields: [("agent_name", .string(waiting.agent.name)), ("status", "running")], at: now)
-        }
+        release(waitersOn: thread, in: session, content: "Agent cancelled.", at: now)
         addEvent(
             to: thread, type: "session.thread_status_terminated",
             fields: [
@@ -43,7 +31,8 @@ extension Store {
             ],
             at: now)
         session.state.updatedAt = now
-        observer?.threadFinished(thread)
+        close(thread.log)
+        settle(session)
         return thread
     }
 }

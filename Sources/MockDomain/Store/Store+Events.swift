@@ -1,5 +1,11 @@
 import MockJSON
 
+/// Where a stream starts: the log it follows and the position of the first event to send.
+public struct StreamStart {
+    public let log: EventLog
+    public let next: Int
+}
+
 extension Store {
     /// Endpoint 3, JSON form: this thread's events only, oldest first.
     public func listEvents(sessionID: String, threadID: String, page: PageRequest, types: Set<String>)
@@ -7,45 +13,87 @@ extension Store {
     {
         let thread = try thread(threadID, in: sessionID)
         return try page.cut(
-            thread.events, id: { $0.id }, index: { thread.eventIndex[$0] },
+            thread.log.events, id: { $0.id }, index: { thread.log.index[$0] },
             matches: { types.isEmpty || types.contains($0.type) })
     }
 
-    /// Where a stream of this thread starts: after `lastEventID` when given, which
-    /// must be an event of this thread (API.md section 7).
-    public func streamStart(sessionID: String, threadID: String, lastEventID: String?) throws(DomainError)
-        -> (thread: SessionThread, next: Int)
+    /// Where a stream of this thread starts: after `resumeFrom` (a `Last-Event-ID`
+    /// or `after_id`) when given, which must be an event of this thread, or one
+    /// being previewed on it (API.md sections 7 and 12).
+    public func streamStart(sessionID: String, threadID: String, resumeFrom: ResumeCursor?) throws(DomainError)
+        -> StreamStart
     {
         let thread = try thread(threadID, in: sessionID)
-        guard let lastEventID else { return (thread, 0) }
-        guard let i = thread.eventIndex[lastEventID] else {
-            throw .invalid(
-                "Last-Event-ID '\(lastEventID)' is not an event of thread '\(thread.id)'.", param: "Last-Event-ID")
+        guard let resumeFrom else { return StreamStart(log: thread.log, next: 0) }
+        if let i = thread.log.index[resumeFrom.id] { return StreamStart(log: thread.log, next: i + 1) }
+        if let mark = sessionsByID[sessionID]?.previews[resumeFrom.id], mark.threadID == thread.id {
+            return StreamStart(log: thread.log, next: mark.threadPosition)
         }
-        return (thread, i + 1)
+        throw .invalid(
+            "\(resumeFrom.param) '\(resumeFrom.id)' is not an event of thread '\(thread.id)'.",
+            param: resumeFrom.param)
+    }
+
+    /// Where a stream of the whole session starts (API.md section 12).
+    public func sessionStreamStart(sessionID: String, resumeFrom: ResumeCursor?) throws(DomainError) -> StreamStart {
+        let session = try session(sessionID)
+        guard let resumeFrom else { return StreamStart(log: session.log, next: 0) }
+        if let i = session.log.index[resumeFrom.id] { return StreamStart(log: session.log, next: i + 1) }
+        if let mark = session.previews[resumeFrom.id] {
+            return StreamStart(log: session.log, next: mark.sessionPosition)
+        }
+        throw .invalid(
+            "\(resumeFrom.param) '\(resumeFrom.id)' is not an event of session '\(session.id)'.",
+            param: resumeFrom.param)
+    }
+
+    /// `GET /sessions/{id}/events`: every event of the session in session order.
+    public func listSessionEvents(sessionID: String, page: PageRequest, filter: EventFilter) throws(DomainError)
+        -> Page<StoredEvent>
+    {
+        let session = try session(sessionID)
+        return try page.cut(
+            session.log.events, id: { $0.id }, index: { session.log.index[$0] }, matches: filter.matches)
     }
 
     /// Writes one event in the canonical key order of the seeds: id, type,
-    /// schema_version, session_id, session_thread_id, own fields, created_at, processed_at.
+    /// schema_version, session_id, session_thread_id, turn_id (during a turn), own
+    /// fields, created_at, processed_at.
     @discardableResult
-    func addEvent(to thread: SessionThread, type: String, fields: [(String, JSON)], at millis: Int64) -> StoredEvent {
+    func addEvent(to thread: SessionThread, type: String, fields: [(String, JSON)], at millis: Int64, id: String? = nil)
+        -> StoredEvent
+    {
         let time = JSON.string(Timestamp.format(millis))
-        let id = ids.make("evt")
+        let id = id ?? ids.make("evt")
         var pairs: [(String, JSON)] = [
             ("id", .string(id)), ("type", .string(type)), ("schema_version", "1.0"),
             ("session_id", .string(thread.sessionID)), ("session_thread_id", .string(thread.id)),
         ]
+        if let turn = sessionsByID[thread.sessionID]?.turnID { pairs.append(("turn_id", .string(turn))) }
         pairs.append(contentsOf: fields)
         pairs.append(("created_at", time))
         pairs.append(("processed_at", time))
-        let event = StoredEvent(id: id, type: type, json: .object(pairs))
+        let event = StoredEvent(id: id, type: type, threadID: thread.id, createdAt: millis, json: .object(pairs))
         record(event, in: thread)
         return event
     }
 
+    /// Appends to the thread's log, then to the session's, telling the streams of each.
     func record(_ event: StoredEvent, in thread: SessionThread) {
-        thread.append(event)
-        observer?.eventAdded(event, to: thread)
+        thread.log.append(event)
+        observer?.appended(event, to: thread.log)
+        guard let session = sessionsByID[thread.sessionID] else { return }
+        session.log.append(event)
+        session.previews[event.id] = nil
+        if event.type == "span.model_request_end" { session.usage.add(event.json["model_usage"]) }
+        observer?.appended(event, to: session.log)
+    }
+
+    /// A log that will get no more events: its streams end once they have sent it all.
+    func close(_ log: EventLog) {
+        guard !log.closed else { return }
+        log.closed = true
+        observer?.closed(log)
     }
 
     /// `POST /_mock/.../events`: events a test author supplied. Every one is
@@ -67,7 +115,7 @@ extension Store {
                 throw DomainError(error)
             }
             if let id = event.id {
-                guard thread.eventIndex[id] == nil else {
+                guard thread.log.index[id] == nil else {
                     throw .conflict("Event '\(id)' already exists in thread '\(thread.id)'.")
                 }
                 guard seen.insert(id).inserted else {
@@ -82,5 +130,31 @@ extension Store {
             record(stored, in: thread)
             return stored
         }
+    }
+}
+
+/// A resume cursor of a stream and the parameter that carried it.
+public struct ResumeCursor: Equatable, Sendable {
+    public var id: String
+    /// `Last-Event-ID` or `after_id`, to name it in a 400.
+    public var param: String
+
+    public init(id: String, param: String) {
+        self.id = id
+        self.param = param
+    }
+}
+
+/// The filters of an event list: types (empty: all) and a `created_at` window.
+public struct EventFilter: Sendable {
+    public var types: Set<String> = []
+    /// Inclusive bounds in milliseconds.
+    public var from: Int64 = .min
+    public var to: Int64 = .max
+
+    public init(types: Set<String> = []) { self.types = types }
+
+    func matches(_ event: StoredEvent) -> Bool {
+        (types.isEmpty || types.contains(event.type)) && event.createdAt >= from && event.createdAt <= to
     }
 }

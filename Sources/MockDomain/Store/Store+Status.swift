@@ -50,16 +50,29 @@ extension Store {
                 threadID: target.id, toolUseID: w.toolUseID ?? target.createdByToolUseID ?? ids.make("toolu"))
         }
         let now = clock.now()
+        if status != .running && status != .blocked { dropSteps(sessionID: sessionID, threadID: thread.id) }
+        transition(thread, to: status, stopReason: change.stopReason, waitingOn: wait, at: now)
+        settle(try session(sessionID))
+        return thread
+    }
+
+    /// The one place a thread changes status (other than archive): its state, then
+    /// the matching `session.thread_status_*` event; a final status closes its log.
+    /// Callers check the rules first and settle the session's status after.
+    func transition(
+        _ thread: SessionThread, to status: ThreadStatus, stopReason: JSON? = nil, waitingOn wait: WaitTarget? = nil,
+        at now: Int64
+    ) {
         let agentName = JSON.string(thread.agent.name)
         var state = thread.state
         state.status = status
         state.waitingOn = wait
         state.updatedAt = now
         switch status {
-        case .running, .blocked: state.stopReason = change.stopReason ?? .object([])
-        case .idle: state.stopReason = change.stopReason ?? ["type": "end_turn"]
-        case .terminated: state.stopReason = change.stopReason ?? ["type": "terminated"]
-        case .archived: break
+        case .running, .blocked: state.stopReason = stopReason ?? .object([])
+        case .idle: state.stopReason = stopReason ?? ["type": "end_turn"]
+        case .terminated: state.stopReason = stopReason ?? ["type": "terminated"]
+        case .archived: state.stopReason = stopReason ?? ["type": "archive"]
         }
         thread.state = state
         switch status {
@@ -79,16 +92,47 @@ extension Store {
                     ("agent_name", agentName), ("status", "blocked"),
                     ("waiting_on", ["session_thread_id": .string(w.threadID), "tool_use_id": .string(w.toolUseID)]),
                 ], at: now)
-        case .terminated:
+        case .terminated, .archived:
             addEvent(
                 to: thread, type: "session.thread_status_terminated",
-                fields: [("agent_name", agentName), ("status", "terminated"), ("stop_reason", state.stopReason)],
+                fields: [
+                    ("agent_name", agentName), ("status", .string(status.rawValue)), ("stop_reason", state.stopReason),
+                ],
                 at: now)
-            observer?.threadFinished(thread)
-        case .archived:
-            break
+            close(thread.log)
         }
         touch(sessionOf: thread, at: now)
-        return thread
+    }
+
+    /// Threads blocked on `thread` get the `Agent` tool's result (`content`, an
+    /// error) and run on: no wait is left without an end (archive, interrupt).
+    func release(waitersOn thread: SessionThread, in session: Session, content: String, at now: Int64) {
+        for waiting in session.threads where waiting.status == .blocked && waiting.waitingOn?.threadID == thread.id {
+            let toolUse = waiting.waitingOn!.toolUseID
+            waiting.state.waitingOn = nil
+            addEvent(
+                to: waiting, type: "agent.tool_result",
+                fields: [("tool_use_id", .string(toolUse)), ("content", .string(content)), ("is_error", true)],
+                at: now)
+            transition(waiting, to: .running, at: now)
+        }
+    }
+
+    /// Announces a change of the session's derived status (API.md section 12):
+    /// `session.status_running` when it starts to run, `session.status_idle` with
+    /// its stop reason when it stops, which also ends the turn in progress. Called
+    /// after anything that can change a thread's status.
+    func settle(_ session: Session, stopReason: JSON = ["type": "end_turn"]) {
+        let status = session.status
+        guard status != session.announcedStatus else { return }
+        session.announcedStatus = status
+        let coordinator = ensureCoordinator(session)
+        let now = clock.now()
+        if status == "running" {
+            addEvent(to: coordinator, type: "session.status_running", fields: [], at: now)
+        } else {
+            addEvent(to: coordinator, type: "session.status_idle", fields: [("stop_reason", stopReason)], at: now)
+            session.turnID = nil
+        }
     }
 }

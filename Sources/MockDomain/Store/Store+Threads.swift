@@ -46,7 +46,7 @@ extension Store {
 
     /// `POST /_mock/sessions/{id}/threads`: a child under its parent (the
     /// coordinator by default, created if needed), with `session.thread_created`
-    /// on the parent.
+    /// first in its own history.
     public func createChild(sessionID: String, _ plan: ChildPlan) throws(DomainError) -> SessionThread {
         let session = try session(sessionID)
         let agent = try resolve(plan)
@@ -63,7 +63,9 @@ extension Store {
         guard !parent.status.isFinal else {
             throw .conflict("Parent thread '\(parent.id)' is \(parent.status.rawValue) and cannot start a child.")
         }
-        return insertChild(plan, agent: agent, in: session, parent: parent)
+        let child = insertChild(plan, agent: agent, in: session, parent: parent)
+        settle(session)
+        return child
     }
 
     /// The child's agent, or the roster's first; a final starting status is refused.
@@ -88,10 +90,11 @@ extension Store {
                 createdByToolUseID: toolUse, archivedAt: nil, createdAt: now, updatedAt: now))
         session.threads.append(child)
         threadsByID[child.id] = child
+        // The event describes the new thread and belongs to it (API.md section 5).
         addEvent(
-            to: parent, type: "session.thread_created",
+            to: child, type: "session.thread_created",
             fields: [
-                ("session_thread_id_created", .string(child.id)), ("parent_thread_id", .string(parent.id)),
+                ("parent_thread_id", .string(parent.id)),
                 ("agent_id", .string(agent.id)), ("agent_version", .int(agent.version)),
                 ("agent_name", .string(agent.name)), ("role", "child"), ("created_by_tool_use_id", .string(toolUse)),
             ], at: now)

@@ -13,7 +13,10 @@ extension Store {
         threadsByID = other.threadsByID
         tokens = other.tokens
         tokensRequired = other.tokensRequired
+        agenda = other.agenda
+        stepCounter = other.stepCounter
         observer?.worldReplaced()
+        agendaChanged?()
     }
 
     /// A copy of this world that can change without touching this one: sessions and
@@ -111,6 +114,7 @@ extension Store {
             session.threads.remove(at: c)
             session.threads.insert(threads[c], at: 0)
         }
+        session.rebuildLog()
         insert(session)
     }
 }

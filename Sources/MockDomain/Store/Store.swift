@@ -2,11 +2,31 @@ import MockJSON
 
 /// Told about every event the store writes, in order, so live streams can follow.
 public protocol StoreObserver: AnyObject {
-    func eventAdded(_ event: StoredEvent, to thread: SessionThread)
-    /// The thread reached a final status and its final status event was written.
-    func threadFinished(_ thread: SessionThread)
+    /// `event` was appended to `log` (each event goes to its thread's log, then
+    /// to its session's).
+    func appended(_ event: StoredEvent, to log: EventLog)
+    /// No event will follow in `log` (a thread reached a final status, a session
+    /// was deleted).
+    func closed(_ log: EventLog)
+    /// A frame that previews an event not written yet, for the streams of these
+    /// logs that asked for previews; never stored.
+    func previewed(_ preview: Preview, in logs: [EventLog])
     /// The whole world was replaced (reset, state import): every stream ends.
     func worldReplaced()
+}
+
+/// A preview of an event that a turn is about to write (API.md section 12):
+/// its start, or one piece of its text.
+public struct Preview: Equatable, Sendable {
+    public let eventID: String
+    public let eventType: String
+    /// nil for `event_start`; the index and text of an `event_delta`.
+    public let delta: (index: Int, text: String)?
+
+    public static func == (a: Preview, b: Preview) -> Bool {
+        a.eventID == b.eventID && a.eventType == b.eventType && a.delta?.index == b.delta?.index
+            && a.delta?.text == b.delta?.text
+    }
 }
 
 /// Every rule of the emulated API lives in the store and its extensions, one
@@ -18,6 +38,13 @@ public final class Store {
     public let clock: MockClock
     public let ids: IDGenerator
     public weak var observer: StoreObserver?
+    /// Called when the agenda's earliest step changed, so the application can set
+    /// its timer.
+    public var agendaChanged: (() -> Void)?
+
+    /// Steps of running turns, earliest first (`Store+Agenda`).
+    public internal(set) var agenda: [ScheduledStep] = []
+    var stepCounter = 0
 
     public internal(set) var agents: [Agent] = []
     public internal(set) var sessions: [Session] = []
@@ -46,7 +73,10 @@ public final class Store {
     /// An agent reference from a request, resolved in the roster.
     public func agent(_ ref: AgentReference) throws(DomainError) -> Agent {
         guard let agent = agent(ref.id, version: ref.version) else {
-            throw .notFound("Agent '\(ref.id)'\(ref.version.map { " version \($0)" } ?? "") was not found.")
+            if ref.version != nil, agent(ref.id, version: nil) != nil {
+                throw .notFound("Agent '\(ref.id)' has no version \(ref.version!).")
+            }
+            throw .notFound("Agent '\(ref.id)' was not found.")
         }
         return agent
     }
@@ -71,7 +101,7 @@ public final class Store {
         var events = 0
         for s in sessions {
             threads += s.threads.count
-            for t in s.threads { events += t.events.count }
+            events += s.log.count
         }
         return (sessions.count, threads, events)
     }

@@ -1,0 +1,246 @@
+import MockJSON
+
+/// `POST /sessions/{id}/events` and the turns it starts (API.md sections 12 and 13).
+extension Store {
+    /// The event types a client may send.
+    public static let sendableTypes = [
+        "user.message", "user.interrupt", "user.tool_confirmation", "user.custom_tool_result", "user.tool_result",
+        "user.define_outcome", "system.message",
+    ]
+
+    /// Checks every event first (one bad event refuses the request and writes
+    /// nothing), then writes them in order, each with its effects. `param` names
+    /// the list in errors (`events`, or `initial_events` on session creation).
+    public func send(sessionID: String, _ items: [JSON], param: String = "events") throws(DomainError)
+        -> [StoredEvent]
+    {
+        let session = try session(sessionID)
+        guard !items.isEmpty, items.count <= 100 else {
+            throw .invalid("\(param) must hold 1 to 100 events (got \(items.count)).", param: param)
+        }
+        var checked: [Outgoing] = []
+        var answered = Set<String>()
+        var messages = 0
+        for (i, item) in items.enumerated() {
+            let path = JSONPath.body.key(param).index(i)
+            let event: Outgoing
+            do throws(JSONReadError) {
+                event = try Outgoing(item, at: path, session: session, store: self, answered: &answered)
+            } catch {
+                throw DomainError(error)
+            }
+            if event.type == "user.message" { messages += 1 }
+            checked.append(event)
+        }
+        if messages > 0 {
+            if session.archivedAt != nil {
+                throw .busy("Session '\(session.id)' is archived; it takes no new messages.")
+            }
+            if messages > 1 || session.status == "running" { throw .turnInProgress }
+        }
+        // Nothing can be refused from here on.
+        let coordinator = ensureCoordinator(session)
+        var stored: [StoredEvent] = []
+        for event in checked {
+            let now = clock.now()
+            let thread = event.thread ?? coordinator
+            if event.type == "user.message" { session.turnID = ids.make("turn") }
+            stored.append(addEvent(to: thread, type: event.type, fields: event.fields, at: now))
+            switch event.type {
+            case "user.message": startDefaultTurn(session, coordinator: coordinator, text: event.text)
+            case "user.interrupt": interrupt(session, only: event.thread, at: now)
+            default: break
+            }
+        }
+        return stored
+    }
+
+    /// API.md section 13's default turn: the coordinator runs, writes one
+    /// `agent.message` quoting the user's text (previewed in three deltas), and
+    /// goes idle. Each step is on the agenda, so the mock's clock paces it.
+    func startDefaultTurn(_ session: Session, coordinator: SessionThread, text: String) {
+        let now = clock.now()
+        if coordinator.agent != session.agent { coordinator.state.agent = session.agent }
+        transition(coordinator, to: .running, at: now)
+        settle(session)
+        let reply = "You said: \"\(text)\""
+        let eventID = ids.make("evt")
+        let pieces = Self.split(reply, into: 3)
+        schedule(.previewStart(eventID: eventID, type: "agent.message"), on: coordinator, at: now + Self.defaultStep)
+        for (i, piece) in pieces.enumerated() {
+            schedule(
+                .previewDelta(eventID: eventID, index: i, text: piece), on: coordinator,
+                at: now + Self.defaultStep * Int64(i + 1))
+        }
+        let end = now + Self.defaultStep * Int64(pieces.count + 1)
+        schedule(.message(eventID: eventID, text: reply), on: coordinator, at: end)
+        schedule(.endTurn, on: coordinator, at: end)
+    }
+
+    /// The default turn's pace: one step every 100 ms of the mock's clock (400 ms in all).
+    static let defaultStep: Int64 = 100
+
+    /// `text` in `count` pieces of about the same number of characters (at least one each).
+    static func split(_ text: String, into count: Int) -> [String] {
+        let chars = Array(text)
+        let n = max(1, min(count, chars.count))
+        return (0..<n).map { i in String(chars[(chars.count * i / n)..<(chars.count * (i + 1) / n)]) }
+    }
+
+    /// `user.interrupt`: that thread, or every thread that is not final. Each one
+    /// that runs or waits goes idle (`end_turn`) and loses its pending steps; a
+    /// thread waiting on an interrupted one gets `Agent interrupted.`.
+    func interrupt(_ session: Session, only target: SessionThread?, at now: Int64) {
+        let threads = target.map { [$0] } ?? session.threads
+        for thread in threads where thread.status == .running || thread.status == .blocked {
+            dropSteps(sessionID: session.id, threadID: thread.id)
+            transition(thread, to: .idle, stopReason: ["type": "end_turn"], at: now)
+            release(waitersOn: thread, in: session, content: "Agent interrupted.", at: now)
+        }
+        settle(session)
+    }
+
+    /// `POST /sessions/{id}/cancel`: the turn stops; every thread that runs or
+    /// waits goes idle, pending steps are dropped and pending mailbox messages
+    /// cancelled. Returns whether a turn was running (202) or not (200).
+    public func cancel(sessionID: String) throws(DomainError) -> Bool {
+        let session = try session(sessionID)
+        if session.archivedAt != nil { throw .busy("Session '\(sessionID)' is archived; there is no turn to cancel.") }
+        let wasRunning = session.status == "running"
+        let now = clock.now()
+        dropSteps(sessionID: session.id)
+        for thread in session.threads {
+            cancelPendingMessages(of: thread)
+            guard thread.status == .running || thread.status == .blocked else { continue }
+            transition(thread, to: .idle, stopReason: ["type": "end_turn"], at: now)
+        }
+        settle(session)
+        return wasRunning
+    }
+}
+
+/// One event a client sent, checked against the session before anything is written.
+struct Outgoing {
+    let type: String
+    /// The client's own fields, in its order (the server's fields are set by the store).
+    let fields: [(String, JSON)]
+    /// The thread it belongs to; nil for the coordinator.
+    let thread: SessionThread?
+    /// A message's text, for the default turn.
+    let text: String
+
+    /// Fields the server writes itself; a client's values for them are ignored.
+    static let serverFields: Set<String> = [
+        "id", "type", "schema_version", "session_id", "turn_id", "created_at", "processed_at",
+    ]
+
+    init(_ value: JSON, at path: JSONPath, session: Session, store: Store, answered: inout Set<String>)
+        throws(JSONReadError)
+    {
+        let body = try JSONObjectReader(value, at: path, expected: "an event object")
+        let type = try body.requiredString("type")
+        guard Store.sendableTypes.contains(type) else {
+            throw body.fail(
+                "type", "'\(type)' cannot be sent; expected one of \(Store.sendableTypes.joined(separator: ", "))")
+        }
+        self.type = type
+        var thread: SessionThread?
+        var text = ""
+        switch type {
+        case "user.message":
+            text = try Self.content(body)
+        case "user.interrupt":
+            if let id = try body.string("session_thread_id") {
+                guard let t = session.thread(id) else {
+                    throw body.fail("session_thread_id", "'\(id)' is not a thread of session '\(session.id)'")
+                }
+                thread = t
+            }
+        case "user.tool_confirmation":
+            let id = try body.requiredString("tool_use_id")
+            guard let result = try body.string("result"), result == "allow" || result == "deny" else {
+                throw body.fail("result", "must be 'allow' or 'deny'")
+            }
+            _ = try body.string("deny_message")
+            guard let use = Self.pending(id, in: session, kind: .confirmation), !answered.contains(use.key) else {
+                throw body.fail("tool_use_id", "'\(id)' names no tool use waiting for a confirmation")
+            }
+            answered.insert(use.key)
+            thread = session.thread(use.threadID)
+        case "user.custom_tool_result":
+            let id = try body.requiredString("custom_tool_use_id")
+            _ = try body.bool("is_error")
+            guard let use = Self.pending(id, in: session, kind: .customResult), !answered.contains(use.key) else {
+                throw body.fail("custom_tool_use_id", "'\(id)' names no custom tool use waiting for its result")
+            }
+            answered.insert(use.key)
+            thread = session.thread(use.threadID)
+        case "user.tool_result":
+            let id = try body.requiredString("tool_use_id")
+            _ = try body.bool("is_error")
+            guard let use = Self.pending(id, in: session, kind: .toolResult), !answered.contains(use.key) else {
+                throw body.fail("tool_use_id", "'\(id)' names no tool use waiting for its result")
+            }
+            answered.insert(use.key)
+            thread = session.thread(use.threadID)
+        default:
+            break
+        }
+        self.thread = thread
+        self.text = text
+        var skip = Self.serverFields
+        if type != "user.interrupt" { skip.insert("session_thread_id") }
+        fields = body.pairs.filter { !skip.contains($0.0) }
+    }
+
+    /// A message's `content`: a non-empty string, or a non-empty list of content
+    /// blocks (`text` blocks need their text; other blocks are kept as given).
+    /// Returns the text it carries.
+    static func content(_ body: JSONObjectReader) throws(JSONReadError) -> String {
+        let content = try body.required("content")
+        if let s = content.stringValue {
+            guard !s.isEmpty else { throw body.fail("content", "must not be empty") }
+            return s
+        }
+        guard let blocks = content.arrayValue, !blocks.isEmpty else {
+            throw body.fail("content", "must be a non-empty string or a non-empty list of content blocks")
+        }
+        var texts: [String] = []
+        for (i, block) in blocks.enumerated() {
+            let reader = try JSONObjectReader(block, at: body.path.key("content").index(i), expected: "a content block")
+            let kind = try reader.requiredString("type")
+            if kind == "text" { texts.append(try reader.requiredString("text")) }
+        }
+        return texts.joined(separator: "\n")
+    }
+
+    enum Answer { case confirmation, customResult, toolResult }
+
+    /// The tool use `id` names (its `toolu_...` id or its event's `evt_...` id)
+    /// when it still waits for this kind of answer: its key and thread.
+    static func pending(_ id: String, in session: Session, kind: Answer) -> (key: String, threadID: String)? {
+        var found: (key: String, threadID: String)?
+        for event in session.log.events {
+            switch (kind, event.type) {
+            case (.confirmation, "agent.tool_use"), (.toolResult, "agent.tool_use"):
+                let json = event.json
+                let toolUse = json["tool_use_id"]?.stringValue ?? event.id
+                guard id == toolUse || id == event.id else { continue }
+                if kind == .confirmation && json["evaluated_permission"]?.stringValue != "ask" { continue }
+                found = (toolUse, event.threadID)
+            case (.customResult, "agent.custom_tool_use"):
+                if event.id == id { found = (event.id, event.threadID) }
+            case (.confirmation, "user.tool_confirmation"), (.toolResult, "agent.tool_result"),
+                (.toolResult, "user.tool_result"):
+                if let f = found, event.json["tool_use_id"]?.stringValue.map({ $0 == f.key || $0 == id }) == true {
+                    found = nil
+                }
+            case (.customResult, "user.custom_tool_result"):
+                if let f = found, event.json["custom_tool_use_id"]?.stringValue == f.key { found = nil }
+            default:
+                continue
+            }
+        }
+        return found
+    }
+}
