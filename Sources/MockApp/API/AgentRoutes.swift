@@ -25,8 +25,9 @@ struct AgentRoutes: RouteCollection {
                 }
                 includeArchived = flag
             }
+            let (from, to) = try CreatedAtWindow.read(ctx.query)
             let found = try domain { () throws(DomainError) in
-                try store.listAgents(page, includeArchived: includeArchived)
+                try store.listAgents(page, includeArchived: includeArchived, from: from, to: to)
             }
             return .json(ListBody.encode(found, id: \.id) { $0.json.encoded() })
         }
@@ -92,8 +93,9 @@ extension AgentDraft {
             guard v.stringValue != nil || v == .null else { throw body.fail(key, "must be a string or null") }
             if key == "description" { description = v } else { system = v }
         }
+        // A null list is "not given" (the SDKs send null for an unset optional list).
         for key in ["tools", "mcp_servers", "skills"] {
-            guard let v = body.raw(key) else { continue }
+            guard let v = body[key] else { continue }
             guard v.arrayValue != nil else { throw body.fail(key, "must be an array") }
             switch key {
             case "tools": tools = v

@@ -96,6 +96,14 @@ extension SessionFilter {
             includeArchived = flag
         }
         agentID = query.first("agent_id").flatMap { $0.isEmpty ? nil : $0 }
+        if let raw = query.first("agent_version") {
+            guard let n = Int(raw), n >= 1 else {
+                throw APIError.invalid(
+                    "agent_version must be a positive integer, got '\(raw)'.", param: "agent_version")
+            }
+            agentVersion = n
+        }
+        (from, to) = try CreatedAtWindow.read(query)
         for value in query.all("statuses[]") {
             guard value == "idle" || value == "running" else {
                 throw APIError.invalid(
@@ -110,6 +118,15 @@ extension EventFilter {
     /// `type` / `types[]` and `created_at[gt|gte|lt|lte]` (RFC 3339).
     init(query: Query) throws(APIError) {
         self.init(types: ListFilters.eventTypes(query))
+        (from, to) = try CreatedAtWindow.read(query)
+    }
+}
+
+/// `created_at[gt|gte|lt|lte]` (RFC 3339) as inclusive bounds in milliseconds.
+enum CreatedAtWindow {
+    static func read(_ query: Query) throws(APIError) -> (Int64, Int64) {
+        var from = Int64.min
+        var to = Int64.max
         for op in ["gt", "gte", "lt", "lte"] {
             let name = "created_at[\(op)]"
             guard let raw = query.first(name) else { continue }
@@ -124,6 +141,7 @@ extension EventFilter {
             default: to = min(to, t)
             }
         }
+        return (from, to)
     }
 }
 
@@ -139,6 +157,16 @@ extension SessionUpdate {
         }
         metadata = try body.object("metadata")?.json
         agent = try body["agent"].map { v throws(JSONReadError) in try AgentReference(v, at: body.path.key("agent")) }
+        vaultIDs = try Self.vaults(body)
+    }
+
+    /// `vault_ids`: a list of strings.
+    static func vaults(_ body: JSONObjectReader) throws(JSONReadError) -> JSON? {
+        guard let v = body["vault_ids"] else { return nil }
+        guard let list = v.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {
+            throw body.fail("vault_ids", "must be an array of vault ids")
+        }
+        return v
     }
 }
 
@@ -154,6 +182,11 @@ extension SessionRequest {
             throw body.fail("initial_events", "must be an array of events")
         }
         initialEvents = try body.array("initial_events").map(\.0)
+        if let r = body["resources"] {
+            guard r.arrayValue != nil else { throw body.fail("resources", "must be an array") }
+            resources = r
+        }
+        vaultIDs = try SessionUpdate.vaults(body) ?? .array([])
     }
 }
 

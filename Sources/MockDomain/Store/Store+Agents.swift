@@ -52,12 +52,24 @@ extension Store {
     }
 
     /// `GET /agents`: archived agents only when asked for.
-    public func listAgents(_ page: PageRequest, includeArchived: Bool) throws(DomainError) -> Page<Agent> {
+    /// `from` and `to` bound the agents' creation times, inclusively.
+    public func listAgents(_ page: PageRequest, includeArchived: Bool, from: Int64 = .min, to: Int64 = .max)
+        throws(DomainError) -> Page<Agent>
+    {
         let all = latestAgents()
         var index: [String: Int] = [:]
         for (i, a) in all.enumerated() { index[a.id] = i }
         return try page.cut(
-            all, id: { $0.id }, index: { index[$0] }, matches: { includeArchived || $0.archivedAt == nil })
+            all, id: { $0.id }, index: { index[$0] },
+            matches: { agent in
+                let created = self.firstCreated(agent.id)
+                return (includeArchived || agent.archivedAt == nil) && created >= from && created <= to
+            })
+    }
+
+    /// When an agent's first version was made (the agent's own creation time).
+    func firstCreated(_ id: String) -> Int64 {
+        agents.first { $0.id == id && $0.version == 1 }?.createdAt ?? agents.first { $0.id == id }?.createdAt ?? 0
     }
 
     /// `GET /agents/{id}/versions`: every version of one agent.

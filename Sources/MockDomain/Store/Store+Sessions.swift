@@ -8,6 +8,9 @@ public struct SessionRequest {
     public var metadata: JSON
     /// Sent right after creation, exactly as `POST /sessions/{id}/events` would.
     public var initialEvents: [JSON] = []
+    /// Kept as given (the mock mounts nothing).
+    public var resources: JSON = .array([])
+    public var vaultIDs: JSON = .array([])
 
     public init(agent: AgentReference, environmentID: String?, title: String?, metadata: JSON) {
         self.agent = agent
@@ -22,6 +25,7 @@ public struct SessionUpdate {
     public var title: JSON?
     public var metadata: JSON?
     public var agent: AgentReference?
+    public var vaultIDs: JSON?
 
     public init() {}
 }
@@ -45,8 +49,12 @@ public struct SessionPlan {
 public struct SessionFilter {
     public var includeArchived = false
     public var agentID: String?
+    public var agentVersion: Int?
     /// `idle`, `running`; empty is all.
     public var statuses: Set<String> = []
+    /// Inclusive bounds of `created_at`, in milliseconds.
+    public var from: Int64 = .min
+    public var to: Int64 = .max
 
     public init() {}
 }
@@ -61,6 +69,8 @@ extension Store {
         try checkMetadata(request.metadata, param: "metadata")
         let session = insertSession(
             agent: agent, environmentID: request.environmentID, title: request.title, metadata: request.metadata)
+        session.state.resources = request.resources
+        session.state.vaultIDs = request.vaultIDs
         try sendInitial(request.initialEvents, to: session)
         return session
     }
@@ -180,6 +190,10 @@ extension Store {
             }
             state.agent = agent
             if agent != session.agent { changed.append(("agent", agent.snapshot)) }
+        }
+        if let vaults = update.vaultIDs {
+            state.vaultIDs = vaults
+            if vaults != session.state.vaultIDs { changed.append(("vault_ids", vaults)) }
         }
         guard !changed.isEmpty else { return session }
         let now = clock.now()
