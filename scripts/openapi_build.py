@@ -1,5 +1,5 @@
 """Builds Sources/MockApp/Resources/openapi.json, the OpenAPI 3.1 document of the emulated API
-(API.md sections 1-8, under both `/v1` and `/api/v1/cloud`) and of the control API (`/_mock`).
+(API.md sections 1-8, 11 and 12, under both `/v1` and `/api/v1/cloud`) and of the control API (`/_mock`).
 
 The document is the artifact; this script is how it is written, so the two API prefixes stay
 identical. `python scripts/openapi_build.py` rewrites the file;
@@ -63,9 +63,16 @@ SCHEMAS: dict = {
                 "properties": {
                     "type": {
                         "type": "string",
-                        "description": "`invalid_request_error` (400, 405, 409, 413), `authentication_error` (401), "
+                        "description": "`invalid_request_error` (400, 405, 413, and the 409 of a refused thread "
+                        "archive), `conflict_error` (the other 409s: sessions and agents), `authentication_error` (401), "
                         "`not_found_error` (404), `api_error` (500). Injected faults may use any type.",
-                        "examples": ["invalid_request_error", "authentication_error", "not_found_error", "api_error"],
+                        "examples": [
+                            "invalid_request_error",
+                            "conflict_error",
+                            "authentication_error",
+                            "not_found_error",
+                            "api_error",
+                        ],
                     },
                     "message": {"type": "string"},
                     "param": {"type": "string", "description": "The offending parameter, on some 400s."},
@@ -82,16 +89,115 @@ SCHEMAS: dict = {
     },
     "AgentSnapshot": {
         "type": "object",
-        "description": "The agent a session or thread runs, as it was when the thread was made.",
+        "description": "The agent version a session or thread runs (a session pins the version it was created "
+        "with; a thread keeps the one it started with).",
         "required": ["id", "type", "name", "model", "version"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "pattern": "^agent_"},
             "type": {"const": "agent"},
             "name": {"type": "string"},
-            "model": {"type": "string"},
+            "model": ref("AgentModel"),
             "version": {"type": "integer"},
         },
+    },
+    "AgentModel": {
+        "description": "A model name such as `\"ultimate\"`, or an object with its `id` (other fields kept as given).",
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+        ],
+        "examples": ["ultimate", {"id": "ultimate"}],
+    },
+    "Agent": {
+        "type": "object",
+        "description": "One version of an agent (API.md section 11). Fields given at creation or update are kept as given.",
+        "required": [
+            "id",
+            "type",
+            "name",
+            "description",
+            "model",
+            "system",
+            "tools",
+            "mcp_servers",
+            "skills",
+            "multiagent",
+            "metadata",
+            "version",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": "^agent_"},
+            "type": {"const": "agent"},
+            "name": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "model": ref("AgentModel"),
+            "system": {"type": ["string", "null"]},
+            "tools": {"type": "array"},
+            "mcp_servers": {"type": "array"},
+            "skills": {"type": "array"},
+            "multiagent": {"type": ["object", "null"], "description": "The roster a coordinator may start children from."},
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+            "version": {"type": "integer", "minimum": 1, "description": "1 at creation; each update that changes something adds one."},
+            "archived_at": {**nullable(TIMESTAMP), "description": "null until archived (every version shows it)."},
+            "created_at": {**TIMESTAMP, "description": "When this version was made."},
+            "updated_at": TIMESTAMP,
+        },
+    },
+    "AgentList": None,  # filled below by list_of()
+    "CreateAgentRequest": {
+        "type": "object",
+        "description": "Unknown fields are refused. A null list is the same as absent.",
+        "required": ["name", "model"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "pattern": "[^ \\t]", "description": "Not empty, nor only spaces and tabs."},
+            "model": ref("AgentModel"),
+            "description": {"type": ["string", "null"]},
+            "system": {"type": ["string", "null"]},
+            "tools": {"type": ["array", "null"]},
+            "mcp_servers": {"type": ["array", "null"]},
+            "skills": {"type": ["array", "null"]},
+            "multiagent": {"type": ["object", "null"]},
+            "metadata": {
+                "type": ["object", "null"],
+                "additionalProperties": {"type": "string"},
+                "description": "String values only.",
+            },
+        },
+        "examples": [{"name": "Researcher", "model": "ultimate", "system": "You research.", "metadata": {"team": "a"}}],
+    },
+    "UpdateAgentRequest": {
+        "type": "object",
+        "description": "The fields to change; the others stay. A change makes a new version (nothing changed: the "
+        "current version, unchanged). Unknown fields are refused.",
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "pattern": "[^ \\t]"},
+            "model": ref("AgentModel"),
+            "description": {"type": ["string", "null"]},
+            "system": {"type": ["string", "null"]},
+            "tools": {"type": ["array", "null"]},
+            "mcp_servers": {"type": ["array", "null"]},
+            "skills": {"type": ["array", "null"]},
+            "multiagent": {"type": ["object", "null"]},
+            "metadata": {
+                "type": ["object", "null"],
+                "additionalProperties": {"type": ["string", "null"]},
+                "description": "Merged into the current metadata; a key set to null is removed.",
+            },
+            "version": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": 2147483647,
+                "description": "The version this update is based on; when it is not the latest, 409 `conflict_error`.",
+            },
+        },
+        "examples": [{"description": "Finds sources.", "version": 1}],
     },
     "StopReason": {
         "type": "object",
@@ -145,7 +251,8 @@ SCHEMAS: dict = {
     },
     "Session": {
         "type": "object",
-        "description": "A session (API.md section 5). `status` is derived: `running` while any thread runs or is blocked.",
+        "description": "A session (API.md sections 5 and 12). `status` is derived: `running` while any thread runs "
+        "or is blocked.",
         "required": [
             "id",
             "type",
@@ -154,6 +261,9 @@ SCHEMAS: dict = {
             "title",
             "metadata",
             "status",
+            "resources",
+            "vault_ids",
+            "usage",
             "archived_at",
             "created_at",
             "updated_at",
@@ -167,9 +277,23 @@ SCHEMAS: dict = {
             "title": {"type": ["string", "null"]},
             "metadata": {"type": "object"},
             "status": {"enum": ["idle", "running"]},
-            "archived_at": nullable(TIMESTAMP),
+            "resources": {"type": "array", "description": "Kept as given at creation (the mock mounts nothing)."},
+            "vault_ids": {"type": "array", "items": {"type": "string"}},
+            "usage": ref("Usage"),
+            "archived_at": {**nullable(TIMESTAMP), "description": "null until archived."},
             "created_at": TIMESTAMP,
             "updated_at": TIMESTAMP,
+        },
+    },
+    "Usage": {
+        "type": "object",
+        "description": "Token counts: the sums of the `model_usage` of the session's `span.model_request_end` "
+        "events (zeros when there are none).",
+        "required": ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"],
+        "additionalProperties": False,
+        "properties": {
+            k: {"type": "integer"}
+            for k in ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
         },
     },
     "TextBlock": {
@@ -183,8 +307,9 @@ SCHEMAS: dict = {
     },
     "Event": {
         "type": "object",
-        "description": "A thread event (API.md section 5). Every event has the base fields; the fields of its "
-        "type follow (see the `*Event` schemas). Unknown types and fields are stored and returned untouched.",
+        "description": "An event (API.md sections 5 and 12). Every event has the base fields and belongs to one "
+        "thread; events about the session as a whole belong to the coordinator. The fields of its type follow (see "
+        "the `*Event` schemas). Unknown types and fields are stored and returned untouched.",
         "required": ["id", "type", "schema_version", "session_id", "session_thread_id", "created_at", "processed_at"],
         "additionalProperties": True,
         "properties": {
@@ -193,6 +318,10 @@ SCHEMAS: dict = {
             "schema_version": {"description": "`\"1.0\"` for events the server writes; kept as given otherwise."},
             "session_id": {"type": "string", "pattern": "^sess_"},
             "session_thread_id": {"type": "string", "pattern": "^sthr_"},
+            "turn_id": {
+                "description": "The turn (`turn_…`) a `user.message` started: carried by the message and by every "
+                "event written during that turn, on every thread. Absent outside a turn; kept as given on supplied events."
+            },
             "created_at": TIMESTAMP,
             "processed_at": TIMESTAMP,
         },
@@ -200,6 +329,7 @@ SCHEMAS: dict = {
     "SessionThreadCreatedEvent": {
         "allOf": [ref("Event")],
         "type": "object",
+        "description": "The first event of the new thread's history (`session_thread_id` is the new thread).",
         "required": ["type", "parent_thread_id", "agent_id", "agent_version", "agent_name", "role", "created_by_tool_use_id"],
         "properties": {
             "type": {"const": "session.thread_created"},
@@ -241,6 +371,83 @@ SCHEMAS: dict = {
             "agent_name": {"type": "string"},
             "status": {"enum": ["archived", "terminated"]},
             "stop_reason": ref("StopReason"),
+        },
+    },
+    "SessionThreadStatusBlockedEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": ["type", "agent_name", "status", "waiting_on"],
+        "properties": {
+            "type": {"const": "session.thread_status_blocked"},
+            "agent_name": {"type": "string"},
+            "status": {"const": "blocked"},
+            "waiting_on": {
+                "type": "object",
+                "required": ["session_thread_id", "tool_use_id"],
+                "properties": {"session_thread_id": {"type": "string"}, "tool_use_id": {"type": "string"}},
+            },
+        },
+    },
+    "SessionStatusRunningEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "The session went from idle to running (on the coordinator).",
+        "required": ["type"],
+        "properties": {"type": {"const": "session.status_running"}},
+    },
+    "SessionStatusIdleEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "The session went back to idle (on the coordinator); ends the turn.",
+        "required": ["type", "stop_reason"],
+        "properties": {
+            "type": {"const": "session.status_idle"},
+            "stop_reason": {
+                "type": "object",
+                "description": "`{\"type\": \"end_turn\"}`, or `{\"type\": \"requires_action\", \"event_ids\": [...]}` "
+                "while the turn waits for the client.",
+                "required": ["type"],
+                "properties": {"type": {"type": "string"}, "event_ids": {"type": "array", "items": {"type": "string"}}},
+            },
+        },
+    },
+    "SessionUpdatedEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "`POST /sessions/{session_id}` changed something: the changed fields with their new values "
+        "(`title`, `metadata`, `agent`, `vault_ids`).",
+        "required": ["type"],
+        "properties": {
+            "type": {"const": "session.updated"},
+            "title": {"type": ["string", "null"]},
+            "metadata": {"type": "object"},
+            "agent": ref("AgentSnapshot"),
+            "vault_ids": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "SessionDeletedEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "The session was deleted; its streams end after it.",
+        "required": ["type"],
+        "properties": {"type": {"const": "session.deleted"}},
+    },
+    "AgentMessageEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": ["type", "content"],
+        "properties": {"type": {"const": "agent.message"}, "content": {"type": "array", "items": ref("TextBlock")}},
+    },
+    "UserMessageEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "A `user.message` as sent (other `user.*` and `system.message` events too: the client's "
+        "fields are kept), with the server's fields added.",
+        "required": ["type", "turn_id", "content"],
+        "properties": {
+            "type": {"const": "user.message"},
+            "turn_id": {"type": "string", "pattern": "^turn_"},
+            "content": ref("MessageContent"),
         },
     },
     "AgentThreadMessageSentEvent": {
@@ -300,7 +507,7 @@ SCHEMAS: dict = {
                 "type": "object",
                 "required": ["id"],
                 "properties": {
-                    "type": {"const": "agent"},
+                    "type": {"description": "`\"agent\"` (not checked)."},
                     "id": {"type": "string"},
                     "version": {"type": ["integer", "null"]},
                 },
@@ -309,6 +516,8 @@ SCHEMAS: dict = {
     },
     "CreateSessionRequest": {
         "type": "object",
+        "description": "The agent must exist (else 404) and not be archived (else 409 `conflict_error`). Nothing is "
+        "created when any part is refused, `initial_events` included.",
         "required": ["agent"],
         "properties": {
             "agent": ref("AgentReference"),
@@ -318,8 +527,150 @@ SCHEMAS: dict = {
                 "oneOf": [{"type": "object", "additionalProperties": {"type": "string"}}, {"type": "null"}],
                 "description": "String values only.",
             },
+            "initial_events": {
+                "type": ["array", "null"],
+                "maxItems": 100,
+                "items": ref("SendEvent"),
+                "description": "Sent right after creation, exactly as `POST /sessions/{session_id}/events` would "
+                "(a `user.message` starts the first turn); errors name `initial_events[i]…`.",
+            },
+            "resources": {"type": ["array", "null"], "description": "Kept as given (the mock mounts nothing)."},
+            "vault_ids": {"type": ["array", "null"], "items": {"type": "string"}},
         },
-        "examples": [{"agent": SEED_AGENT, "environment_id": "env_1", "title": "t"}],
+        "examples": [
+            {"agent": SEED_AGENT, "environment_id": "env_1", "title": "t"},
+            {"agent": SEED_AGENT, "initial_events": [{"type": "user.message", "content": "Hello"}]},
+        ],
+    },
+    "UpdateSessionRequest": {
+        "type": "object",
+        "description": "The fields to change. A change adds a `session.updated` event naming the changed fields.",
+        "properties": {
+            "title": {"type": ["string", "null"]},
+            "metadata": {
+                "type": ["object", "null"],
+                "additionalProperties": {"type": ["string", "null"]},
+                "description": "Merged into the current metadata; a key set to null is removed.",
+            },
+            "agent": {
+                "oneOf": [ref("AgentReference"), {"type": "null"}],
+                "description": "The session's own agent at the same or a later version, used from the next turn; "
+                "another agent or an older version is 400.",
+            },
+            "vault_ids": {"type": ["array", "null"], "items": {"type": "string"}, "description": "Replaces the list."},
+        },
+        "examples": [{"title": "Renamed", "metadata": {"team": "a", "old": None}}],
+    },
+    "SessionDeleted": {
+        "type": "object",
+        "required": ["id", "type"],
+        "additionalProperties": False,
+        "properties": {"id": {"type": "string"}, "type": {"const": "session_deleted"}},
+    },
+    "SessionCanceling": {
+        "type": "object",
+        "required": ["id", "type", "status"],
+        "additionalProperties": False,
+        "properties": {"id": {"type": "string"}, "type": {"const": "session"}, "status": {"const": "canceling"}},
+    },
+    "ContentBlock": {
+        "type": "object",
+        "description": "A content block. A `text` block needs its `text`; other block types are kept as given.",
+        "required": ["type"],
+        "properties": {"type": {"type": "string"}},
+        "if": {"properties": {"type": {"const": "text"}}},
+        "then": {"required": ["text"], "properties": {"text": {"type": "string"}}},
+    },
+    "MessageContent": {
+        "description": "A non-empty string, or a non-empty list of content blocks (kept as given).",
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "array", "minItems": 1, "items": ref("ContentBlock")},
+        ],
+    },
+    "SendEvent": {
+        "description": "An event a client sends. The server adds `id`, `schema_version`, `session_id`, "
+        "`session_thread_id`, `turn_id`, `created_at` and `processed_at` (a client's values for them are ignored, "
+        "except `session_thread_id` on `user.interrupt`) and keeps the other fields. Any other type is 400.",
+        "oneOf": [
+            {
+                "title": "user.message",
+                "type": "object",
+                "description": "Starts a turn (a new `turn_id`). While the session runs a turn, or when it is "
+                "archived, 409 `conflict_error`.",
+                "required": ["type", "content"],
+                "properties": {"type": {"const": "user.message"}, "content": ref("MessageContent")},
+            },
+            {
+                "title": "user.interrupt",
+                "type": "object",
+                "description": "Stops that thread, or every thread that is not final: each running or blocked one "
+                "goes idle (`end_turn`) and its pending steps are dropped.",
+                "required": ["type"],
+                "properties": {
+                    "type": {"const": "user.interrupt"},
+                    "session_thread_id": {"type": ["string", "null"], "description": "A thread of this session."},
+                },
+            },
+            {
+                "title": "user.tool_confirmation",
+                "type": "object",
+                "description": "Answers a tool use waiting for confirmation; one that waits for none is 400.",
+                "required": ["type", "tool_use_id", "result"],
+                "properties": {
+                    "type": {"const": "user.tool_confirmation"},
+                    "tool_use_id": {"type": "string", "description": "The `toolu_…` id, or its `agent.tool_use` event's `evt_…` id."},
+                    "result": {"enum": ["allow", "deny"]},
+                    "deny_message": {"type": ["string", "null"]},
+                },
+            },
+            {
+                "title": "user.custom_tool_result",
+                "type": "object",
+                "description": "Answers a pending `agent.custom_tool_use`; otherwise 400.",
+                "required": ["type", "custom_tool_use_id"],
+                "properties": {
+                    "type": {"const": "user.custom_tool_result"},
+                    "custom_tool_use_id": {"type": "string"},
+                    "content": {"description": "Kept as given."},
+                    "is_error": {"type": ["boolean", "null"]},
+                },
+            },
+            {
+                "title": "user.tool_result",
+                "type": "object",
+                "description": "Answers a tool use waiting for its result; otherwise 400.",
+                "required": ["type", "tool_use_id"],
+                "properties": {
+                    "type": {"const": "user.tool_result"},
+                    "tool_use_id": {"type": "string"},
+                    "content": {"description": "Kept as given."},
+                    "is_error": {"type": ["boolean", "null"]},
+                },
+            },
+            {
+                "title": "user.define_outcome",
+                "type": "object",
+                "description": "Stored and echoed.",
+                "required": ["type"],
+                "properties": {"type": {"const": "user.define_outcome"}},
+            },
+            {
+                "title": "system.message",
+                "type": "object",
+                "description": "Stored and echoed.",
+                "required": ["type"],
+                "properties": {"type": {"const": "system.message"}},
+            },
+        ],
+    },
+    "SendEventsRequest": {
+        "type": "object",
+        "description": "Every event is checked before any is stored: one bad event is a 400 naming `events[i]…` "
+        "and nothing is written.",
+        "required": ["events"],
+        "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 100, "items": ref("SendEvent")}},
+        "examples": [{"events": [{"type": "user.message", "content": [{"type": "text", "text": "Hello"}]}]}],
     },
     "ArchiveRequest": {
         "type": "object",

@@ -12,11 +12,14 @@ final class AppDriver {
     let app: MockApplication
     let scheduler = ManualScheduler()
 
-    init(fixture: JSON? = nil, config: AppConfig = AppConfig(), frozenAt: String? = "2026-06-15T09:00:00.000Z") throws {
+    init(
+        fixture: JSON? = nil, config: AppConfig = AppConfig(), frozenAt: String? = "2026-06-15T09:00:00.000Z",
+        clock: MockClock? = nil
+    ) throws {
         var config = config
         if config.seed == nil { config.seed = 42 }
-        let clock = MockClock()
-        if let frozenAt { clock.freeze(at: Timestamp.parse(frozenAt)!) }
+        let clock = clock ?? MockClock()
+        if let frozenAt, clock.mode == .real { clock.freeze(at: Timestamp.parse(frozenAt)!) }
         let doc = try fixture ?? JSON.parse(BundledResources.defaultFixtureBytes!)
         app = try MockApplication(config: config, fixture: doc, clock: clock)
         app.scheduler = scheduler

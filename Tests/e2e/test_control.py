@@ -346,8 +346,15 @@ def test_create_session_with_children_writes_thread_created_first_on_each_child(
         assert "session_thread_id_created" not in created
     assert thread_events(mock, s["id"], c1["id"])[0]["created_by_tool_use_id"] == "toolu_1"
     assert thread_events(mock, s["id"], c1["id"])[0]["agent_name"] == "Research Agent"
-    # A running child makes the session run: the coordinator announces it.
-    assert [e["type"] for e in thread_events(mock, s["id"], coord["id"])] == ["session.status_running"]
+    # Each child was started by the coordinator's call of the Agent tool, whose own toolu_ id the
+    # child's created_by_tool_use_id names; a running child makes the session run, and the
+    # coordinator announces it.
+    coord_events = thread_events(mock, s["id"], coord["id"])
+    assert [e["type"] for e in coord_events] == ["agent.tool_use", "agent.tool_use", "session.status_running"]
+    for use, child in zip(coord_events, (c1, c2)):
+        assert use["name"] == "Agent" and use["tool_use_id"] == child["created_by_tool_use_id"]
+        assert use["tool_use_id"].startswith("toolu_") and use["id"].startswith("evt_")
+        assert use["input"]["name"] == child["name"]
     assert mock.get(f"/v1/sessions/{s['id']}").json()["status"] == "running"
 
 
@@ -384,7 +391,9 @@ def test_create_child_thread_and_its_event_reach_an_open_session_stream(mock):
         assert r.status == 201, r.text
         child = r.json()
         assert child["parent_thread_id"] == SEED_COORDINATOR and child["name"] == "Live child"
-        frame = s.events(1, timeout=5)[0]
+        use, frame = s.events(2, timeout=5)
+        assert use.event == "agent.tool_use" and use.data["session_thread_id"] == SEED_COORDINATOR
+        assert use.data["tool_use_id"] == child["created_by_tool_use_id"]
         # The reader of the session stream learns the new thread's id from the event's own thread.
         assert frame.event == "session.thread_created"
         assert frame.data["session_thread_id"] == child["id"]

@@ -626,3 +626,20 @@ def test_closed_stream_reader_before_delete_leaves_nothing_behind(mock):
     wait_until(lambda: mock.stats()["open_streams"] == 0, timeout=5, message="stream forgotten")
     with SSEClient(mock.host, mock.port, "/v1/sessions/sess_missing/events/stream") as missing:
         assert missing.read_head() == 404 and b"sess_missing" in missing.error_body
+
+
+def test_one_toolu_id_links_the_tool_use_the_child_the_wait_and_the_result(mock):
+    sid = new_session(mock)["id"]
+    child = mock.control("POST", f"/sessions/{sid}/threads", {"name": "Worker", "status": "idle"}).json()
+    coordinator = child["parent_thread_id"]
+    use = session_events(mock, sid, "types[]=agent.tool_use")[0]
+    toolu = use["tool_use_id"]
+    assert toolu.startswith("toolu_") and toolu != use["id"] and use["session_thread_id"] == coordinator
+    assert child["created_by_tool_use_id"] == toolu
+    blocked = mock.set_status(sid, coordinator, "blocked", waiting_on={"thread_id": child["id"]})
+    assert blocked["status"] == "blocked"
+    waiting = session_events(mock, sid, "types[]=session.thread_status_blocked")[0]
+    assert waiting["waiting_on"] == {"session_thread_id": child["id"], "tool_use_id": toolu}
+    assert mock.post(f"/v1/sessions/{sid}/threads/{child['id']}/archive").status == 200
+    result = session_events(mock, sid, "types[]=agent.tool_result")[0]
+    assert (result["tool_use_id"], result["content"], result["is_error"]) == (toolu, "Agent cancelled.", True)

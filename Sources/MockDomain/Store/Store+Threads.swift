@@ -78,14 +78,24 @@ extension Store {
         return try agent(ref)
     }
 
+    /// A child starts the way the service starts one: the parent calls the `Agent`
+    /// tool (`agent.tool_use` with its own `toolu_...` id), and the new thread,
+    /// created by that call, begins its history with `session.thread_created`.
     @discardableResult
     func insertChild(_ plan: ChildPlan, agent: Agent, in session: Session, parent: SessionThread) -> SessionThread {
         let now = clock.now()
         let toolUse = plan.toolUseID ?? ids.make("toolu")
+        let name = plan.name ?? agent.name
+        addEvent(
+            to: parent, type: "agent.tool_use",
+            fields: [
+                ("tool_use_id", .string(toolUse)), ("name", "Agent"),
+                ("input", ["agent_id": .string(agent.id), "name": .string(name)]),
+            ], at: now)
         let child = SessionThread(
             id: ids.make("sthr"), sessionID: session.id,
             state: ThreadState(
-                parentThreadID: parent.id, agent: agent, name: plan.name ?? agent.name, role: .child,
+                parentThreadID: parent.id, agent: agent, name: name, role: .child,
                 status: plan.status, stopReason: plan.status == .idle ? ["type": "end_turn"] : .object([]),
                 createdByToolUseID: toolUse, archivedAt: nil, createdAt: now, updatedAt: now))
         session.threads.append(child)
