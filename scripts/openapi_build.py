@@ -677,6 +677,11 @@ SCHEMAS: dict = {
         "description": "No body, an empty body, or a JSON object (clients send `{}`); its content is ignored.",
         "examples": [{}],
     },
+    "EmptyRequest": {
+        "type": "object",
+        "description": "No body, an empty body, or a JSON object (clients send `{}`); its content is ignored.",
+        "examples": [{}],
+    },
     # -- control API -------------------------------------------------------
     "Status": {
         "type": "object",
@@ -748,6 +753,45 @@ SCHEMAS: dict = {
             "mode": {"enum": ["real", "frozen", "offset"]},
             "offset_ms": {"type": "integer"},
         },
+    },
+    "ClockSteps": {
+        "type": "object",
+        "description": "The clock, and the scripted steps played by this call and still pending (all sessions).",
+        "required": ["now", "mode", "offset_ms", "steps_played", "steps_pending"],
+        "additionalProperties": False,
+        "properties": {
+            "now": TIMESTAMP,
+            "mode": {"enum": ["real", "frozen", "offset"]},
+            "offset_ms": {"type": "integer"},
+            "steps_played": {"type": "integer", "minimum": 0},
+            "steps_pending": {"type": "integer", "minimum": 0},
+        },
+    },
+    "AgendaStep": {
+        "type": "object",
+        "description": "A pending step of a running turn, due at `due_at` on the mock's clock.",
+        "required": ["seq", "session_thread_id", "due_at", "kind"],
+        "additionalProperties": False,
+        "properties": {
+            "seq": {"type": "integer", "minimum": 1, "description": "Scheduling order; steps due together play in it."},
+            "session_thread_id": {"type": "string"},
+            "due_at": TIMESTAMP,
+            "kind": {
+                "enum": ["preview_start", "preview_delta", "agent_message", "end_turn"],
+                "description": "`preview_start` / `preview_delta`: an `event_start` / `event_delta` frame for streams "
+                "that asked for previews; `agent_message`: the `agent.message` is written; `end_turn`: the thread goes idle.",
+            },
+            "event_id": {"type": "string", "description": "The event previewed or written (not on `end_turn`)."},
+            "event_type": {"type": "string", "description": "On `preview_start`."},
+            "index": {"type": "integer", "minimum": 0, "description": "On `preview_delta`."},
+            "text": {"type": "string", "description": "On `preview_delta` and `agent_message`."},
+        },
+    },
+    "Agenda": {
+        "type": "object",
+        "required": ["data"],
+        "additionalProperties": False,
+        "properties": {"data": {"type": "array", "items": ref("AgendaStep")}},
     },
     "ClockFreezeRequest": {
         "type": "object",
@@ -828,6 +872,13 @@ SCHEMAS: dict = {
             "metadata": {"type": ["object", "null"]},
             "coordinator": {"type": ["boolean", "null"], "description": "Create the coordinator now (default true)."},
             "children": {"type": ["array", "null"], "items": ref("ChildThreadSpec")},
+            "initial_events": {
+                "type": ["array", "null"],
+                "maxItems": 100,
+                "items": ref("SendEvent"),
+                "description": "Sent once the session exists, as `POST /sessions/{session_id}/events` would (a session "
+                "caught mid-turn).",
+            },
         },
         "examples": [{"children": [{"status": "running"}]}],
     },
@@ -1034,12 +1085,26 @@ SCHEMAS: dict = {
     },
     "FixtureAgent": {
         "type": "object",
+        "description": "One version of an agent: the `Agent` object's fields; only `id` and `name` are required "
+        "(`model` defaults to `ultimate`, `version` to 1). Unknown fields are refused.",
         "required": ["id", "name"],
+        "additionalProperties": False,
         "properties": {
-            "id": {"type": "string", "pattern": "^agent_."},
+            "id": {"type": "string", "pattern": "^agent_[A-Za-z0-9_-]+$"},
+            "type": {"enum": ["agent"]},
             "name": {"type": "string"},
-            "model": {"type": "string"},
-            "version": {"type": "integer"},
+            "description": {"type": "string"},
+            "model": ref("AgentModel"),
+            "system": {"type": "string"},
+            "tools": {"type": "array"},
+            "mcp_servers": {"type": "array"},
+            "skills": {"type": "array"},
+            "multiagent": {"type": "object"},
+            "metadata": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+            "version": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+            "archived_at": TIMESTAMP,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
         },
     },
     "FixtureMailboxMessage": {
@@ -1106,6 +1171,8 @@ SCHEMAS: dict = {
             "environment_id": {"type": ["string", "null"]},
             "title": {"type": ["string", "null"]},
             "metadata": {"type": "object"},
+            "resources": {"type": "array"},
+            "vault_ids": {"type": "array"},
             "archived_at": nullable(TIMESTAMP),
             "created_at": TIMESTAMP,
             "updated_at": TIMESTAMP,
@@ -1160,12 +1227,52 @@ SCHEMAS["CreateChildRequest"]["examples"] = [{"status": "idle", "name": "Worker"
 SCHEMAS["SSEFrame"] = {
     "type": "object",
     "description": "One Server-Sent Events frame: `id:` and `event:` lines, then `data:` with the event JSON "
-    "on one line (which also carries `id` and `type`).",
+    "on one line (which also carries `id` and `type`). A stream that asked for previews (`event_deltas[]`) also "
+    "gets `event_start` and `event_delta` frames, whose `id:` is the id of the event they preview.",
     "required": ["id", "event", "data"],
     "properties": {
         "id": {"type": "string", "pattern": "^evt_"},
-        "event": {"type": "string", "minLength": 1},
-        "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": ref("Event")},
+        "event": {"type": "string", "minLength": 1, "description": "The event's type, or `event_start` / `event_delta`."},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"anyOf": [ref("Event"), ref("EventStart"), ref("EventDelta")]},
+        },
+    },
+}
+SCHEMAS["EventStart"] = {
+    "type": "object",
+    "description": "Preview: an event is about to be written (never stored, listed or replayed).",
+    "required": ["type", "event"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"const": "event_start"},
+        "event": {
+            "type": "object",
+            "required": ["id", "type"],
+            "additionalProperties": False,
+            "properties": {"id": {"type": "string", "pattern": "^evt_"}, "type": {"type": "string"}},
+        },
+    },
+}
+SCHEMAS["EventDelta"] = {
+    "type": "object",
+    "description": "Preview: a piece of the previewed message's text; the pieces, in `index` order, join into it.",
+    "required": ["type", "event_id", "delta"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"const": "event_delta"},
+        "event_id": {"type": "string", "pattern": "^evt_"},
+        "delta": {
+            "type": "object",
+            "required": ["type", "index", "content"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {"const": "content_delta"},
+                "index": {"type": "integer", "minimum": 0},
+                "content": ref("TextBlock"),
+            },
+        },
     },
 }
 # The fixture reader takes null for an optional field as "absent" (except `metadata`), and it
@@ -1189,7 +1296,10 @@ for _name in ("FixtureAgent", "FixtureMailboxMessage", "FixtureEvent", "FixtureT
             _schema["properties"][_key] = {"oneOf": [_prop, {"type": "null"}]}
 SCHEMAS["SessionList"] = list_of("Session", "A page of sessions (newest first by default).")
 SCHEMAS["SessionThreadList"] = list_of("SessionThread", "A page of threads: the coordinator first, then by creation.")
-SCHEMAS["EventList"] = list_of("Event", "A page of a thread's events, oldest first by default.")
+SCHEMAS["EventList"] = list_of("Event", "A page of events, oldest first by default.")
+SCHEMAS["AgentList"] = list_of(
+    "Agent", "A page of agents (newest first by default), or of one agent's versions (ids are version numbers)."
+)
 
 # ---------------------------------------------------------------------------
 # Parameters, headers, responses
@@ -1209,6 +1319,13 @@ PARAMETERS = {
         "required": True,
         "schema": {"type": "string", "minLength": 1},
         "example": SEED_CHILD,
+    },
+    "AgentId": {
+        "name": "agent_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+        "example": SEED_AGENT,
     },
     "Limit": {
         "name": "limit",
@@ -1249,6 +1366,63 @@ PARAMETERS = {
         "explode": True,
         "schema": {"type": "array", "items": {"enum": THREAD_STATUSES}},
     },
+    "SessionStatuses": {
+        "name": "statuses[]",
+        "in": "query",
+        "description": "Only sessions with these statuses (repeatable). Any other value is 400.",
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "array", "items": {"enum": ["idle", "running"]}},
+    },
+    "IncludeArchived": {
+        "name": "include_archived",
+        "in": "query",
+        "description": "Also list archived ones (default false). Anything but `true` or `false` is 400.",
+        "schema": {"type": "boolean"},
+    },
+    "AgentIdFilter": {
+        "name": "agent_id",
+        "in": "query",
+        "description": "Only sessions of this agent (empty: no filter).",
+        "schema": {"type": "string"},
+    },
+    "AgentVersionFilter": {
+        "name": "agent_version",
+        "in": "query",
+        "description": "Only sessions pinned to this version of their agent.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "AgentVersion": {
+        "name": "version",
+        "in": "query",
+        "description": "That version instead of the latest (unknown: 404).",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    **{
+        f"CreatedAt{op.capitalize()}": {
+            "name": f"created_at[{op}]",
+            "in": "query",
+            "description": f"Only items created {words} this instant (RFC 3339; anything else is 400).",
+            "schema": {"type": "string", "format": "date-time"},
+        }
+        for op, words in [("gt", "after"), ("gte", "at or after"), ("lt", "before"), ("lte", "at or before")]
+    },
+    "EventDeltas": {
+        "name": "event_deltas[]",
+        "in": "query",
+        "description": "Previews to receive (repeatable): `agent.message` and/or `agent.thinking`. Before each such "
+        "event a turn writes while the stream is connected and caught up, `event_start` and (for messages) "
+        "`event_delta` frames. Other values are ignored.",
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "array", "items": {"type": "string"}},
+    },
+    "ResumeAfterId": {
+        "name": "after_id",
+        "in": "query",
+        "description": "Resume cursor, the same as `Last-Event-ID` (both given and different is 400).",
+        "schema": {"type": "string"},
+    },
     "Type": {
         "name": "type",
         "in": "query",
@@ -1266,7 +1440,15 @@ PARAMETERS = {
     "LastEventId": {
         "name": "Last-Event-ID",
         "in": "header",
-        "description": "Resume after this event of the thread; an id that is not one is 400 before streaming.",
+        "description": "Resume after this event of the thread (or from one being previewed on it); any other id "
+        "is 400 before streaming.",
+        "schema": {"type": "string"},
+    },
+    "SessionLastEventId": {
+        "name": "Last-Event-ID",
+        "in": "header",
+        "description": "Resume after this event of the session (or from one being previewed); any other id is 400 "
+        "before streaming.",
         "schema": {"type": "string"},
     },
     "XRequestId": {
@@ -1299,7 +1481,8 @@ ERROR_TEXT = {
     "400": "Invalid request (bad query value, malformed body, bad cursor).",
     "401": "Missing or rejected bearer token (`authentication_error`).",
     "404": "Unknown session or thread (`not_found_error`).",
-    "409": "Refused (`invalid_request_error`).",
+    "409": "Refused by the current state (`invalid_request_error`; `conflict_error` for a turn in progress).",
+    "409Conflict": "Refused by the current state (`conflict_error`).",
     "413": "Body over the size limit.",
     "429": "Only as an injected fault (`POST /_mock/faults`).",
     "503": "Not ready (control API) or an injected fault.",
@@ -1319,16 +1502,28 @@ def p(name: str) -> dict:
 
 
 LIST_PARAMS = [p("Limit"), p("Order"), p("AfterId"), p("BeforeId"), p("Page")]
+CREATED_AT = [p("CreatedAtGt"), p("CreatedAtGte"), p("CreatedAtLt"), p("CreatedAtLte")]
 SSE_RESPONSE = {
-    "description": "`text/event-stream`: the thread's history (after `Last-Event-ID`), then live events, each as "
+    "description": "`text/event-stream`: the thread's history (after the resume cursor), then live events, each as "
     "`id:`, `event:` and `data:` (the event JSON on one line) and a blank line; `: heartbeat` comments when "
-    "quiet. Ends after the thread's final status event.",
+    "quiet. Ends after the thread's final status event (or the session's deletion).",
     "headers": {
         **STD_HEADERS,
         "Cache-Control": {"schema": {"const": "no-cache"}},
     },
     "content": {"text/event-stream": {"schema": ref("SSEFrame")}},
 }
+SESSION_SSE_RESPONSE = {
+    **SSE_RESPONSE,
+    "description": "`text/event-stream`: the session's events across all of its threads in session order (after "
+    "the resume cursor), then live events, framed as on the thread streams; `: heartbeat` comments when quiet. "
+    "A turn ending does not end it; it ends after `session.deleted`.",
+}
+
+
+def conflict() -> dict:
+    return {"409": {"$ref": "#/components/responses/Error409Conflict"}}
+
 API_ERRORS = ("400", "401", "429", "5XX")
 
 # ---------------------------------------------------------------------------
@@ -1343,8 +1538,16 @@ API_OPERATIONS = [
         "listSessions",
         "List sessions",
         {
-            "description": "Newest first by default (`order` defaults to `desc`). Unknown query parameters are ignored.",
-            "parameters": LIST_PARAMS,
+            "description": "Newest first by default (`order` defaults to `desc`); archived sessions only with "
+            "`include_archived=true`. Unknown query parameters are ignored.",
+            "parameters": [
+                *LIST_PARAMS,
+                p("IncludeArchived"),
+                p("AgentIdFilter"),
+                p("AgentVersionFilter"),
+                p("SessionStatuses"),
+                *CREATED_AT,
+            ],
             "responses": {"200": json_response("A page of sessions.", ref("SessionList")), **errors(*API_ERRORS)},
         },
     ),
@@ -1357,7 +1560,9 @@ API_OPERATIONS = [
             "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CreateSessionRequest")}}},
             "responses": {
                 "200": json_response("The new session.", ref("Session")),
-                **errors("400", "401", "404", "413", "429", "5XX"),
+                **errors("400", "401", "404"),
+                **conflict(),
+                **errors("413", "429", "5XX"),
             },
         },
     ),
@@ -1369,6 +1574,145 @@ API_OPERATIONS = [
         {
             "parameters": [p("SessionId")],
             "responses": {"200": json_response("The session.", ref("Session")), **errors("401", "404", "429", "5XX")},
+        },
+    ),
+    (
+        "post",
+        "/sessions/{session_id}",
+        "updateSession",
+        "Update a session",
+        {
+            "description": "Changes `title`, `metadata` (merged) and `agent` (a later version of the same agent). "
+            "A change adds a `session.updated` event.",
+            "parameters": [p("SessionId")],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": ref("UpdateSessionRequest")}}},
+            "responses": {
+                "200": json_response("The session.", ref("Session")),
+                **errors("400", "401", "404", "413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "delete",
+        "/sessions/{session_id}",
+        "deleteSession",
+        "Delete a session",
+        {
+            "description": "Writes `session.deleted`, ends the session's streams (session and thread streams) once "
+            "they have sent it, and removes the session: afterwards every route of it is 404.",
+            "parameters": [p("SessionId")],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": ref("EmptyRequest")}}},
+            "responses": {
+                "200": json_response("Deleted.", ref("SessionDeleted")),
+                **errors("400", "401", "404", "413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "post",
+        "/sessions/{session_id}/archive",
+        "archiveSession",
+        "Archive a session",
+        {
+            "description": "Sets `archived_at` (the status is unchanged). The session stays readable and its streams "
+            "open, but a `user.message` is refused (409). Archiving twice is 409.",
+            "parameters": [p("SessionId")],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": ref("EmptyRequest")}}},
+            "responses": {
+                "200": json_response("The archived session.", ref("Session")),
+                **errors("400", "401", "404"),
+                **conflict(),
+                **errors("413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "post",
+        "/sessions/{session_id}/cancel",
+        "cancelSession",
+        "Cancel the current turn",
+        {
+            "description": "Every running or blocked thread goes idle (`end_turn`, with its status event), pending "
+            "scripted steps are dropped and pending mailbox messages cancelled. An archived session is 409.",
+            "parameters": [p("SessionId")],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": ref("EmptyRequest")}}},
+            "responses": {
+                "200": json_response("The session was already idle.", ref("SessionCanceling")),
+                "202": json_response("A turn was running and has been stopped.", ref("SessionCanceling")),
+                **errors("400", "401", "404"),
+                **conflict(),
+                **errors("413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "post",
+        "/sessions/{session_id}/events",
+        "sendSessionEvents",
+        "Send events",
+        {
+            "description": "1 to 100 events, all checked before any is stored. A `user.message` starts a turn; "
+            "while one runs (or when the session is archived), another is 409 `conflict_error` with the message "
+            "`Session is currently processing a turn. Cancel the current turn or wait for completion.` "
+            "(archived: a message saying so).",
+            "parameters": [p("SessionId")],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("SendEventsRequest")}}},
+            "responses": {
+                "200": json_response("The stored events, in order.", ref("EventData")),
+                **errors("400", "401", "404"),
+                **conflict(),
+                **errors("413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "get",
+        "/sessions/{session_id}/events",
+        "listSessionEvents",
+        "List session events (or stream them)",
+        {
+            "description": "Every event of the session, across its threads, in the order written. With `Accept: "
+            "text/event-stream` this route streams instead, exactly like `/events/stream` (then `after_id` is the "
+            "resume cursor and the other list parameters and `created_at[…]` are not used).",
+            "parameters": [
+                p("SessionId"),
+                *LIST_PARAMS,
+                p("Type"),
+                p("Types"),
+                *CREATED_AT,
+                p("EventDeltas"),
+                p("SessionLastEventId"),
+            ],
+            "responses": {
+                "200": {
+                    "description": "A page of events (JSON), or the stream (with `Accept: text/event-stream`).",
+                    "headers": STD_HEADERS,
+                    "content": {
+                        "application/json": {"schema": ref("EventList")},
+                        "text/event-stream": {"schema": ref("SSEFrame")},
+                    },
+                },
+                **errors("400", "401", "404", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "get",
+        "/sessions/{session_id}/events/stream",
+        "streamSessionEvents",
+        "Stream session events (SSE)",
+        {
+            "description": "Server-Sent Events whatever the `Accept` header says (API.md sections 7 and 12): history, "
+            "then live events of every thread of the session.",
+            "parameters": [
+                p("SessionId"),
+                p("Type"),
+                p("Types"),
+                p("ResumeAfterId"),
+                p("EventDeltas"),
+                p("SessionLastEventId"),
+            ],
+            "responses": {"200": SESSION_SSE_RESPONSE, **errors("400", "401", "404", "429", "5XX")},
         },
     ),
     (
@@ -1407,8 +1751,17 @@ API_OPERATIONS = [
         "List thread events (or stream them)",
         {
             "description": "This thread's events only, oldest first. With `Accept: text/event-stream` this route "
-            "streams instead, exactly like `/stream`.",
-            "parameters": [p("SessionId"), p("ThreadId"), *LIST_PARAMS, p("Type"), p("Types"), p("LastEventId")],
+            "streams instead, exactly like `/stream` (then `after_id` is the resume cursor and the other list "
+            "parameters are not used).",
+            "parameters": [
+                p("SessionId"),
+                p("ThreadId"),
+                *LIST_PARAMS,
+                p("Type"),
+                p("Types"),
+                p("EventDeltas"),
+                p("LastEventId"),
+            ],
             "responses": {
                 "200": {
                     "description": "A page of events (JSON), or the stream (with `Accept: text/event-stream`).",
@@ -1429,7 +1782,15 @@ API_OPERATIONS = [
         "Stream thread events (SSE)",
         {
             "description": "Server-Sent Events whatever the `Accept` header says (API.md section 7).",
-            "parameters": [p("SessionId"), p("ThreadId"), p("Type"), p("Types"), p("LastEventId")],
+            "parameters": [
+                p("SessionId"),
+                p("ThreadId"),
+                p("Type"),
+                p("Types"),
+                p("ResumeAfterId"),
+                p("EventDeltas"),
+                p("LastEventId"),
+            ],
             "responses": {"200": SSE_RESPONSE, **errors("400", "401", "404", "429", "5XX")},
         },
     ),
@@ -1449,6 +1810,97 @@ API_OPERATIONS = [
             "responses": {
                 "200": json_response("The archived thread.", ref("SessionThread")),
                 **errors("400", "401", "404", "409", "413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "post",
+        "/agents",
+        "createAgent",
+        "Create an agent",
+        {
+            "description": "Version 1 of a new agent.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CreateAgentRequest")}}},
+            "responses": {
+                "200": json_response("The new agent.", ref("Agent")),
+                **errors("400", "401", "413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "get",
+        "/agents",
+        "listAgents",
+        "List agents",
+        {
+            "description": "The latest version of each agent, newest first by default (`order` defaults to `desc`); "
+            "archived agents only with `include_archived=true`.",
+            "parameters": [*LIST_PARAMS, p("IncludeArchived"), *CREATED_AT],
+            "responses": {"200": json_response("A page of agents.", ref("AgentList")), **errors(*API_ERRORS)},
+        },
+    ),
+    (
+        "get",
+        "/agents/{agent_id}",
+        "retrieveAgent",
+        "Retrieve an agent",
+        {
+            "description": "The latest version, or the one `version` names.",
+            "parameters": [p("AgentId"), p("AgentVersion")],
+            "responses": {
+                "200": json_response("The agent.", ref("Agent")),
+                **errors("400", "401", "404", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "post",
+        "/agents/{agent_id}",
+        "updateAgent",
+        "Update an agent",
+        {
+            "description": "The given fields make a new version. When `version` is given and is not the latest, or "
+            "the agent is archived: 409 `conflict_error`, so two writers never overwrite each other silently.",
+            "parameters": [p("AgentId")],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": ref("UpdateAgentRequest")}}},
+            "responses": {
+                "200": json_response("The new (or unchanged) latest version.", ref("Agent")),
+                **errors("400", "401", "404"),
+                **conflict(),
+                **errors("413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "post",
+        "/agents/{agent_id}/archive",
+        "archiveAgent",
+        "Archive an agent",
+        {
+            "description": "Sets `archived_at`: new sessions on it are 409; running sessions go on. Archiving twice "
+            "is 409.",
+            "parameters": [p("AgentId")],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": ref("EmptyRequest")}}},
+            "responses": {
+                "200": json_response("The archived agent (latest version).", ref("Agent")),
+                **errors("400", "401", "404"),
+                **conflict(),
+                **errors("413", "429", "5XX"),
+            },
+        },
+    ),
+    (
+        "get",
+        "/agents/{agent_id}/versions",
+        "listAgentVersions",
+        "List an agent's versions",
+        {
+            "description": "Every version, newest first by default. `first_id`, `last_id` and the cursors are "
+            "version numbers (as strings).",
+            "parameters": [p("AgentId"), *LIST_PARAMS],
+            "responses": {
+                "200": json_response("A page of versions.", ref("AgentList")),
+                **errors("400", "401", "404", "429", "5XX"),
             },
         },
     ),
@@ -1537,8 +1989,9 @@ CONTROL_OPERATIONS = [
         "mockAdvanceClock",
         "Advance the clock",
         {
+            "description": "Plays every scripted step due by the new time, each at its own due time, before it answers.",
             "requestBody": body("ClockAdvanceRequest"),
-            "responses": {"200": json_response("The clock.", ref("Clock")), **errors("400", "413")},
+            "responses": {"200": json_response("The clock and the steps.", ref("ClockSteps")), **errors("400", "413")},
         },
     ),
     (
@@ -1547,6 +2000,17 @@ CONTROL_OPERATIONS = [
         "mockResumeClock",
         "Back to the real clock",
         {"responses": {"200": json_response("The clock.", ref("Clock"))}},
+    ),
+    (
+        "post",
+        "/clock/run-until-idle",
+        "mockRunUntilIdle",
+        "Run the clock until no scripted step is pending",
+        {
+            "description": "Advances the clock step by step until every turn has ended or waits for the client.",
+            "requestBody": body("EmptyRequest", required=False),
+            "responses": {"200": json_response("The clock and the steps.", ref("ClockSteps")), **errors("400", "413")},
+        },
     ),
     (
         "post",
@@ -1559,6 +2023,16 @@ CONTROL_OPERATIONS = [
                 "201": json_response("The session with its threads.", ref("SessionWithThreads")),
                 **errors("400", "404", "409", "413"),
             },
+        },
+    ),
+    (
+        "get",
+        "/sessions/{session_id}/agenda",
+        "mockSessionAgenda",
+        "A session's pending scripted steps",
+        {
+            "parameters": [p("SessionId")],
+            "responses": {"200": json_response("The steps, in the order they will play.", ref("Agenda")), **errors("404")},
         },
     ),
     (

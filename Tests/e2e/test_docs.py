@@ -17,7 +17,10 @@ DOC_HOST = "http://127.0.0.1:8787"
 EXPECTED_FAILURES = [
     ("/threads/sthr_019f00000000000000000000000002bb/archive", 409),  # the child is still running
     ("Last-Event-ID: evt_019f0000000000000000000000000101", 400),  # an id of another thread
+    ('"content": "Hello?"', 409),  # a second message during a turn
 ]
+# `export NAME=$(command)`: the shell keeps an id for the examples that follow.
+CAPTURE = re.compile(r"export (\w+)=\$\((.*)\)$")
 
 
 def readme_commands() -> list[str]:
@@ -43,12 +46,23 @@ def test_every_readme_curl_example_runs_against_the_mock(tmp_path):
     env = dict(os.environ)
     with MockServer() as server:
         for command in readme_commands():
+            captured = CAPTURE.match(command)
+            if captured:
+                name, inner = captured.groups()
+                out = subprocess.run(["bash", "-c", inner.replace(DOC_HOST, server.base)], capture_output=True,
+                                     text=True, cwd=tmp_path, timeout=30, env=env)
+                assert out.returncode == 0 and out.stdout.strip(), (command, out.stderr)
+                env[name] = out.stdout.strip()
+                continue
             if command.startswith("export "):
                 name, _, value = command[len("export "):].partition("=")
                 env[name] = value
                 continue
             assert command.startswith("curl "), command
-            args = shlex.split(os.path.expandvars(command.replace(DOC_HOST, server.base)).replace("$QODER_PAT", env["QODER_PAT"]))
+            # Variables as the shell would expand them (single quotes included: the examples
+            # only put ids there, never a literal dollar).
+            expanded = re.sub(r"\$(\w+)", lambda m: env.get(m.group(1), m.group(0)), command)
+            args = shlex.split(expanded.replace(DOC_HOST, server.base))
             args = [a.replace(DOC_HOST, server.base) for a in args]
             streaming = "-N" in args
             out = subprocess.run(
