@@ -643,3 +643,113 @@ def test_one_toolu_id_links_the_tool_use_the_child_the_wait_and_the_result(mock)
     assert mock.post(f"/v1/sessions/{sid}/threads/{child['id']}/archive").status == 200
     result = session_events(mock, sid, "types[]=agent.tool_result")[0]
     assert (result["tool_use_id"], result["content"], result["is_error"]) == (toolu, "Agent cancelled.", True)
+
+
+# -- the session stream keeps every guarantee of the thread streams ------------------
+
+
+SESSION_STREAM = f"/v1/sessions/{SEED_SESSION}/events/stream"
+
+
+def seed_session_ids(server) -> list[str]:
+    return [e["id"] for e in session_events(server, SEED_SESSION)]
+
+
+def read_n(s, n: int, timeout: float = 20) -> list:
+    return s.events(n, timeout=timeout)
+
+
+def test_session_stream_interleaves_threads_live_in_write_order(mock):
+    with SSEClient(mock.host, mock.port, SESSION_STREAM) as s:
+        assert len(read_n(s, 2)) == 2
+        written = []
+        for i in range(30):
+            thread = SEED_CHILD if i % 3 else SEED_COORDINATOR
+            written += mock.append_events(SEED_SESSION, thread, [{"type": "note", "n": i}])
+        got = read_n(s, 30)
+    assert [f.raw for f in got] == [expected_frame(e) for e in written]
+    assert {f.data["session_thread_id"] for f in got} == {SEED_CHILD, SEED_COORDINATOR}
+
+
+def test_session_stream_long_history_at_the_readers_pace_and_a_stuck_reader_is_bounded(start_server):
+    bound = 256 * 1024
+    server = start_server("--stream-buffer-bytes", str(bound))
+    payload = "s" * 4000
+    for batch in range(10):
+        for thread in (SEED_COORDINATOR, SEED_CHILD):
+            server.append_events(SEED_SESSION, thread, [{"type": "bulk", "text": payload} for _ in range(25)])
+    expected = seed_session_ids(server)
+    assert len(expected) == 502
+    # A slow reader of a 2 MB history gets all of it, in session order, then live events.
+    with SSEClient(server.host, server.port, SESSION_STREAM, recv_buffer=4096) as slow:
+        assert [f.id for f in read_n(slow, len(expected))] == expected
+        marker = server.append_events(SEED_SESSION, SEED_CHILD, [{"type": "marker"}])[0]
+        assert read_n(slow, 1)[0].id == marker["id"]
+        expected.append(marker["id"])
+    # A reader that stops reading while live events pour in is ended at the bound, and resumes.
+    stuck = SSEClient(server.host, server.port, SESSION_STREAM + f"?after_id={expected[-1]}", recv_buffer=4096)
+    try:
+        assert stuck.read_head() == 200
+        wait_until(lambda: server.stats()["open_streams"] == 1, timeout=5, message="stream registered")
+        for _ in range(20):  # 8 MB: far past the bound and what the kernel's buffers hold
+            server.append_events(SEED_SESSION, SEED_COORDINATOR, [{"type": "flood", "text": "f" * 20_000}] * 20)
+        assert server.stats()["open_streams"] == 0, "the stuck session stream was not ended at its bound"
+        got = [f.id for f in stuck.read_to_end(timeout=10)]
+        everything = seed_session_ids(server)
+        start = everything.index(expected[-1]) + 1
+        assert got == everything[start:start + len(got)] and stuck.ended
+        with SSEClient(server.host, server.port, SESSION_STREAM, headers={"Last-Event-ID": got[-1]}) as again:
+            rest = [f.id for f in read_n(again, len(everything) - start - len(got))]
+            assert got + rest == everything[start:]
+    finally:
+        stuck.close()
+
+
+def test_session_stream_heartbeats_and_fault_cuts(start_server):
+    server = start_server("--heartbeat-ms", "300")
+    with SSEClient(server.host, server.port, SESSION_STREAM) as s:
+        assert len(read_n(s, 2)) == 2
+        assert s.next_frame(timeout=5).raw == b": heartbeat\n\n"
+    r = server.control("POST", "/faults", {"path": "/v1/sessions/*/events/stream", "drop_after_frames": 1})
+    assert r.status == 201, r.text
+    with SSEClient(server.host, server.port, SESSION_STREAM) as s:
+        got = s.read_to_end(timeout=5)
+        assert len(got) == 1 and s.eof and not s.ended, "cut after one frame, without the terminating chunk"
+
+
+def test_session_stream_json_form_and_filters(mock):
+    r = mock.get(f"/v1/sessions/{SEED_SESSION}/events")
+    assert r.status == 200 and r.headers["content-type"] == "application/json"
+    path = f"/v1/sessions/{SEED_SESSION}/events?types[]=session.thread_status_running"
+    with SSEClient(mock.host, mock.port, path) as s:  # Accept: text/event-stream turns the list into a stream
+        assert [f.event for f in read_n(s, 1)] == ["session.thread_status_running"]
+        mock.append_events(SEED_SESSION, SEED_COORDINATOR, [{"type": "ignored"}])
+        mock.set_status(SEED_SESSION, SEED_COORDINATOR, "running")
+        frame = read_n(s, 1)[0]
+        assert frame.event == "session.thread_status_running" and frame.data["session_thread_id"] == SEED_COORDINATOR
+
+
+def test_reset_forgets_agents_and_sessions_made_through_the_api(mock):
+    aid = new_agent(mock)["id"]
+    sid = new_session(mock, aid)["id"]
+    mock.reset()
+    error_of(mock.get(f"/v1/agents/{aid}"), 404, "not_found_error")
+    error_of(mock.get(f"/v1/sessions/{sid}"), 404, "not_found_error")
+
+
+def test_same_seed_and_clock_steps_give_byte_identical_streams_and_state(start_server):
+    def run() -> tuple[bytes, bytes]:
+        server = start_server("--seed", "99", "--frozen-clock", FROZEN_AT)
+        aid = new_agent(server)["id"]
+        sid = new_session(server, aid)["id"]
+        with SSEClient(server.host, server.port, f"/v1/sessions/{sid}/events/stream?event_deltas[]=agent.message") as s:
+            assert s.read_head() == 200
+            wait_until(lambda: server.stats()["open_streams"] == 1, timeout=5, message="stream registered")
+            say(server, sid, "determinism")
+            advance(server, 250)
+            server.control("POST", "/clock/run-until-idle")
+            frames = b"".join(f.raw for f in read_n(s, 10))
+        return frames, state(server)
+
+    first, second = run(), run()
+    assert first == second
