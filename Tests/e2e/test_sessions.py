@@ -753,3 +753,21 @@ def test_same_seed_and_clock_steps_give_byte_identical_streams_and_state(start_s
 
     first, second = run(), run()
     assert first == second
+
+
+def test_routes_without_a_body_take_none_empty_or_an_object_and_refuse_broken_json(mock):
+    sid = new_session(mock)["id"]
+    before = state(mock)
+    for method, path in [("POST", f"/v1/sessions/{sid}/archive"), ("POST", f"/v1/sessions/{sid}/cancel"),
+                         ("DELETE", f"/v1/sessions/{sid}"), ("POST", f"/v1/agents/{COORD_AGENT}/archive")]:
+        for raw in (b"[1]", b"{", b'"x"'):
+            r = mock.request(method, path, raw_body=raw, headers={"Content-Type": "application/json"})
+            error_of(r, 400, "invalid_request_error")
+        assert state(mock) == before
+    assert mock.request("POST", f"/v1/sessions/{sid}/cancel", raw_body=b"").status == 200
+    assert mock.request("POST", f"/v1/sessions/{sid}/cancel", raw_body=b"{}",
+                        headers={"Content-Type": "application/json"}).status == 200
+    assert mock.request("DELETE", f"/v1/sessions/{sid}").status == 200
+    # Methods a path does not take are 405 with Allow.
+    r = mock.request("PUT", f"/v1/agents/{COORD_AGENT}")
+    assert error_of(r, 405, "invalid_request_error") and r.headers["allow"] == "GET, POST"

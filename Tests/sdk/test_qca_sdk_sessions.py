@@ -195,6 +195,13 @@ def test_async_session_level(mock):
             assert [e.type for e in got] == TURN and got[0].id == sent.data[0].id
             listed = [e.id async for e in c.sessions.events.list(session.id, limit=2)]
             assert listed == [e.id for e in got]
+            resumed = []
+            async with c.sessions.events.resumable_stream(session.id, last_event_id=got[2].id) as again:
+                async for event in again:
+                    resumed.append(event.id)
+                    if event.type == "session.status_idle":
+                        break
+            assert resumed == [e.id for e in got[3:]]
             updated = await c.sessions.update(session.id, title="Async title")
             assert updated.title == "Async title"
             assert (await c.sessions.cancel(session.id)).status == "canceling"

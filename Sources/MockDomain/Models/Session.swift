@@ -113,22 +113,33 @@ public final class Session {
     }
 
     /// Builds the session's log from its threads' histories (a fixture): merged by
-    /// `created_at`, ties in thread order, each thread's own order kept.
+    /// `created_at`, ties in thread order, each thread's own order kept. A sort of
+    /// (time, thread, position) keys: O(n log n) however many threads there are.
     func rebuildLog() {
-        let log = EventLog()
-        var cursors = [Int](repeating: 0, count: threads.count)
-        var usage = Usage()
-        while true {
-            var best: Int?
-            for (i, t) in threads.enumerated() where cursors[i] < t.log.count {
-                if let b = best, threads[b].log.events[cursors[b]].createdAt <= t.log.events[cursors[i]].createdAt {
-                    continue
-                }
-                best = i
+        var keys: [(time: Int64, thread: Int32, position: Int32)] = []
+        keys.reserveCapacity(threads.reduce(0) { $0 + $1.log.count })
+        for (t, thread) in threads.enumerated() {
+            for (p, event) in thread.log.events.enumerated() {
+                keys.append((event.createdAt, Int32(t), Int32(p)))
             }
-            guard let b = best else { break }
-            let event = threads[b].log.events[cursors[b]]
-            cursors[b] += 1
+        }
+        // Within a thread, a later event never sorts before an earlier one, even
+        // when its time is earlier: the thread's own order wins.
+        var latest = Int64.min
+        var previousThread: Int32 = -1
+        for i in keys.indices {
+            if keys[i].thread != previousThread {
+                previousThread = keys[i].thread
+                latest = Int64.min
+            }
+            latest = max(latest, keys[i].time)
+            keys[i].time = latest
+        }
+        keys.sort { ($0.time, $0.thread, $0.position) < ($1.time, $1.thread, $1.position) }
+        let log = EventLog()
+        var usage = Usage()
+        for key in keys {
+            let event = threads[Int(key.thread)].log.events[Int(key.position)]
             log.append(event)
             if event.type == "span.model_request_end" { usage.add(event.json["model_usage"]) }
         }
