@@ -1094,7 +1094,10 @@ SCHEMAS: dict = {
             "type": {"enum": ["agent"]},
             "name": {"type": "string"},
             "description": {"type": "string"},
-            "model": ref("AgentModel"),
+            "model": {
+                "description": "A model name, or an object with its `id`.",
+                "oneOf": [{"type": "string"}, {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}],
+            },
             "system": {"type": "string"},
             "tools": {"type": "array"},
             "mcp_servers": {"type": "array"},
@@ -1480,7 +1483,7 @@ def json_response(description: str, schema: dict) -> dict:
 ERROR_TEXT = {
     "400": "Invalid request (bad query value, malformed body, bad cursor).",
     "401": "Missing or rejected bearer token (`authentication_error`).",
-    "404": "Unknown session or thread (`not_found_error`).",
+    "404": "Unknown session, thread or agent (`not_found_error`).",
     "409": "Refused by the current state (`invalid_request_error`; `conflict_error` for a turn in progress).",
     "409Conflict": "Refused by the current state (`conflict_error`).",
     "413": "Body over the size limit.",
@@ -1598,8 +1601,9 @@ API_OPERATIONS = [
         "deleteSession",
         "Delete a session",
         {
-            "description": "Writes `session.deleted`, ends the session's streams (session and thread streams) once "
-            "they have sent it, and removes the session: afterwards every route of it is 404.",
+            "description": "Writes `session.deleted` (on the coordinator), ends every stream of the session (session "
+            "and thread streams) once it has sent what it has, and removes the session: afterwards every route of it "
+            "is 404.",
             "parameters": [p("SessionId")],
             "requestBody": {"required": False, "content": {"application/json": {"schema": ref("EmptyRequest")}}},
             "responses": {
@@ -1651,10 +1655,10 @@ API_OPERATIONS = [
         "sendSessionEvents",
         "Send events",
         {
-            "description": "1 to 100 events, all checked before any is stored. A `user.message` starts a turn; "
-            "while one runs (or when the session is archived), another is 409 `conflict_error` with the message "
-            "`Session is currently processing a turn. Cancel the current turn or wait for completion.` "
-            "(archived: a message saying so).",
+            "description": "1 to 100 events, all checked before any is stored. A `user.message` starts a turn. While "
+            "a turn runs, a `user.message` is 409 `conflict_error` with the message `Session is currently processing "
+            "a turn. Cancel the current turn or wait for completion.` (so are two of them in one request); on an "
+            "archived session it is 409 too.",
             "parameters": [p("SessionId")],
             "requestBody": {"required": True, "content": {"application/json": {"schema": ref("SendEventsRequest")}}},
             "responses": {
