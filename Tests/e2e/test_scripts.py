@@ -507,3 +507,39 @@ def test_seed_threads_are_untouched_by_scripts(mock):
     assert [t["status"] for t in threads(mock, SEED_SESSION)] == ["idle", "running"]
     assert agenda(mock, SEED_SESSION)["timelines"] == []
     assert SEED_CHILD and SEED_COORDINATOR
+
+
+def test_the_script_example_of_the_fixture_readme_plays_as_described(tmp_path):
+    import re
+    from support.mockserver import REPO, MockServer
+
+    text = (REPO / "fixtures" / "README.md").read_text()
+    example = re.findall(r"```json\n(.*?)```", text, flags=re.S)[1]
+    path = tmp_path / "scripted.json"
+    path.write_text(example)
+    with MockServer("--fixtures", str(path), "--frozen-clock", FROZEN_AT) as s:
+        say(s, "sess_scripted", "please research agent APIs")
+        run_until_idle(s)
+        evs = events(s, "sess_scripted")
+        answer = [e for e in evs if e["type"] == "agent.message"][-1]["content"][0]["text"]
+        # {{report:web}} is web's latest report: its answer to the follow-up came in before the message.
+        assert answer == ("Web: Pricing: per session hour everywhere. "
+                          "Papers: Three papers matter; the 2025 survey covers the rest.")
+        coord, web, papers = threads(s, "sess_scripted")
+        reports = [e["content"][0]["text"] for e in events(s, "sess_scripted", coord["id"])
+                   if e["type"] == "agent.thread_message_received"]
+        assert sorted(reports) == sorted([
+            "Two competitors launched this quarter.", "Three papers matter; the 2025 survey covers the rest.",
+            "Pricing: per session hour everywhere."])
+        assert s.get("/v1/sessions/sess_scripted").json()["status"] == "idle"
+        say(s, "sess_scripted", "please delete the temp dir")
+        advance(s, 100)
+        ask = next(e for e in events(s, "sess_scripted") if e.get("evaluated_permission") == "ask")
+        s.post("/v1/sessions/sess_scripted/events", {"events": [
+            {"type": "user.tool_confirmation", "tool_use_id": ask["tool_use_id"], "result": "allow"}]})
+        run_until_idle(s)
+        assert [e for e in events(s, "sess_scripted") if e["type"] == "agent.message"][-1]["content"][0]["text"] == \
+            "Deleted ./tmp."
+        say(s, "sess_scripted", "fail")
+        run_until_idle(s)
+        assert events(s, "sess_scripted")[-3]["type"] == "session.error"
