@@ -66,7 +66,7 @@ final class TurnTests: XCTestCase {
         step(d, wall, by: 10_000)
         XCTAssertEqual(try d.json("GET", "/v1/sessions/\(sid)")["status"], "running", "a frozen clock holds the turn")
         let advanced = try d.json("POST", "/_mock/clock/advance", body: #"{"ms": 400}"#)
-        XCTAssertEqual(advanced["steps_played"], 6)
+        XCTAssertEqual(advanced["steps_played"], 5)
         XCTAssertEqual(try d.json("GET", "/v1/sessions/\(sid)")["status"], "idle")
         // Resuming with a new turn pending arms the timer again.
         d.send("POST", "/v1/sessions/\(sid)/events", body: #"{"events": [{"type": "user.message", "content": "2"}]}"#)

@@ -133,16 +133,16 @@ def test_a_frozen_clock_holds_the_turn_and_a_second_message_is_409(mock):
     assert state(mock) == before, "a refused message writes nothing"
     # The turn's pending steps are visible to a test that wants to know where it is.
     agenda = mock.control("GET", f"/sessions/{sid}/agenda").json()["data"]
-    assert [s["kind"] for s in agenda] == [
-        "preview_start", "preview_delta", "preview_delta", "preview_delta", "agent_message", "end_turn"]
+    assert [s["kind"] for s in agenda] == ["preview_start", "preview_delta", "preview_delta", "preview_delta", "step"]
+    assert agenda[-1]["step"] == "message"
     assert agenda[0]["due_at"] == "2026-07-01T10:00:00.100Z" and agenda[-1]["due_at"] == "2026-07-01T10:00:00.400Z"
     # Part of the way: still running, the message not written yet.
     clock = advance(mock, 399)
-    assert clock["steps_played"] == 4 and clock["steps_pending"] == 2
+    assert clock["steps_played"] == 4 and clock["steps_pending"] == 1
     assert mock.get(f"/v1/sessions/{sid}").json()["status"] == "running"
     assert "agent.message" not in [e["type"] for e in session_events(mock, sid)]
     clock = advance(mock, 1)
-    assert clock["steps_played"] == 2 and clock["steps_pending"] == 0
+    assert clock["steps_played"] == 1 and clock["steps_pending"] == 0
     events = session_events(mock, sid)
     assert [e["type"] for e in events] == DEFAULT_TURN
     # On a frozen clock, each step carries exactly its due time.
@@ -165,7 +165,7 @@ def test_run_until_idle_finishes_every_turn_in_one_call(mock):
     for sid in sids:
         say(mock, sid, "go")
     r = mock.control("POST", "/clock/run-until-idle")
-    assert r.status == 200 and r.json()["steps_played"] == 18 and r.json()["steps_pending"] == 0
+    assert r.status == 200 and r.json()["steps_played"] == 15 and r.json()["steps_pending"] == 0
     assert r.json()["now"] == "2026-07-01T10:00:00.400Z"
     for sid in sids:
         assert mock.get(f"/v1/sessions/{sid}").json()["status"] == "idle"
@@ -217,7 +217,7 @@ def test_resume_in_the_middle_of_a_turn_by_header_by_after_id_and_by_a_previewed
         assert [f.id for f in by_header.events(2, timeout=5)] == [e["id"] for e in written[1:]]
         assert [f.id for f in by_query.events(1, timeout=5)] == [written[2]["id"]]
         pending = mock.control("GET", f"/sessions/{sid}/agenda").json()["data"]
-        previewed = next(s["event_id"] for s in pending if s["kind"] == "agent_message")
+        previewed = next(s["event_id"] for s in pending if s["kind"] == "preview_delta")
         # A client that saw a delta and lost the connection resumes from the previewed id.
         with SSEClient(mock.host, mock.port, base, headers={"Last-Event-ID": previewed}) as by_preview:
             assert by_preview.read_head() == 200
@@ -586,7 +586,7 @@ def test_control_builds_a_session_caught_mid_turn(mock):
     assert r.status == 201, r.text
     sid = r.json()["id"]
     assert mock.get(f"/v1/sessions/{sid}").json()["status"] == "running"
-    assert len(mock.control("GET", f"/sessions/{sid}/agenda").json()["data"]) == 6
+    assert len(mock.control("GET", f"/sessions/{sid}/agenda").json()["data"]) == 5
     error_of(mock.control("GET", "/sessions/sess_nope/agenda"), 404, "not_found_error")
 
 

@@ -18,8 +18,26 @@ struct WorldRoutes: RouteCollection {
             return .json(201, out)
         }
         routes.add("GET", "/sessions/{session_id}/agenda") { ctx throws(APIError) in
-            let steps = try domain { () throws(DomainError) in try store.agenda(of: ctx.param("session_id")) }
-            return .json(["data": .array(steps.map(\.json))])
+            let id = ctx.param("session_id")
+            let (steps, timelines) = try domain { () throws(DomainError) in
+                (try store.agenda(of: id), try store.timelines(of: id))
+            }
+            let turns = (try? store.session(id).turns) ?? []
+            return .json([
+                "data": .array(steps.map(\.json)), "timelines": .array(timelines.map(\.json)),
+                "turns": .array(turns.map(\.json)),
+            ])
+        }
+        routes.add("PUT", "/agents/{agent_id}/script") { ctx throws(APIError) in
+            let body = try ctx.objectBody()
+            try ctx.decode { () throws(JSONReadError) in try body.rejectUnknown(["script"]) }
+            guard body.has("script") else {
+                throw APIError.invalid("Give {\"script\": [rules]} (or null to remove the script).", param: "script")
+            }
+            let agent = try domain { () throws(DomainError) in
+                try store.setScript(agentID: ctx.param("agent_id"), body.raw("script"))
+            }
+            return .json(agent.fixtureJSON)
         }
         routes.add("POST", "/sessions/{session_id}/threads") { ctx throws(APIError) in
             let body = try ctx.objectBody()

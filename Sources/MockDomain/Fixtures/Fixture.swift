@@ -22,7 +22,7 @@ public enum Fixture {
         var top: [(String, JSON)] = []
         top.append(("tokens", .array(store.tokens.map(JSON.string))))
         if store.tokensRequired && store.tokens.isEmpty { top.append(("tokens_required", true)) }
-        top.append(("agents", .array(store.agents.map(\.json))))
+        top.append(("agents", .array(store.agents.map(\.fixtureJSON))))
         top.append(("sessions", .array(store.sessions.map(sessionJSON))))
         return .object(top)
     }

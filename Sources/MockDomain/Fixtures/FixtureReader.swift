@@ -22,13 +22,20 @@ struct FixtureReader {
             store.addToken(s)
         }
         if root["tokens_required"]?.boolValue == true { store.tokensRequired = true }
-        for (a, path) in try root.array("agents") {
+        let agents = try root.array("agents")
+        for (a, path) in agents {
             let agent = try readAgent(a, path)
             do throws(DomainError) {
                 try store.restore(agent: agent)
             } catch {
                 throw .invalid(path.key(error.param ?? "id"), error.message)
             }
+        }
+        // Scripts once the whole roster is known: a script may start any agent of it.
+        let scripts = ScriptReader(knows: { [store] in store.rosterAgent($0) != nil })
+        for (i, (a, path)) in agents.enumerated() {
+            guard let source = a["script"] else { continue }
+            store.agents[i].script = try scripts.read(source, at: path.key("script"))
         }
         for (s, path) in try root.array("sessions") { try readSession(s, path) }
     }
@@ -39,7 +46,7 @@ struct FixtureReader {
         let obj = try JSONObjectReader(value, at: path)
         try obj.rejectUnknown([
             "id", "type", "name", "description", "model", "system", "tools", "mcp_servers", "skills", "multiagent",
-            "metadata", "version", "archived_at", "created_at", "updated_at",
+            "metadata", "version", "archived_at", "created_at", "updated_at", "script",
         ])
         let agentID = try obj.requiredString("id")
         guard EventIDs.isWellFormed(agentID, prefix: "agent") else {

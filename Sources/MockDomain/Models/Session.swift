@@ -68,6 +68,8 @@ public final class Session {
     var announcedStatus = "idle"
     /// Events being previewed and not yet written.
     public internal(set) var previews: [String: PreviewMark] = [:]
+    /// Which rule each turn played (the control API's agenda shows them).
+    public internal(set) var turns: [TurnRecord] = []
 
     init(id: String, state: SessionState) {
         self.id = id
@@ -109,6 +111,7 @@ public final class Session {
         s.usage = usage
         s.turnID = turnID
         s.announcedStatus = announcedStatus
+        s.turns = turns
         return s
     }
 

@@ -19,6 +19,8 @@ public struct Agent: Equatable, Sendable {
     public var archivedAt: Int64?
     public var createdAt: Int64 = 0
     public var updatedAt: Int64 = 0
+    /// The mock's own addition: what the agent does with a message (API.md section 13).
+    public var script: Script?
 
     public init(id: String, name: String, model: JSON, version: Int) {
         self.id = id
@@ -44,6 +46,13 @@ public struct Agent: Equatable, Sendable {
             ("archived_at", .string(archivedAt.map(Timestamp.format))),
             ("created_at", .string(Timestamp.format(createdAt))), ("updated_at", .string(Timestamp.format(updatedAt))),
         ])
+    }
+
+    /// The fixture form: the API object, and the script when there is one.
+    public var fixtureJSON: JSON {
+        guard let script, case .object(var pairs) = json else { return json }
+        pairs.append(("script", script.source))
+        return .object(pairs)
     }
 
     /// Whether two versions say the same thing (a no-op update makes no new version).

@@ -7,10 +7,8 @@ public struct ScheduledStep {
         case previewStart(eventID: String, type: String)
         /// One `event_delta` of that event's text.
         case previewDelta(eventID: String, index: Int, text: String)
-        /// The thread writes an `agent.message` (with the id its previews announced).
-        case message(eventID: String, text: String)
-        /// The thread's turn ends: it goes idle (`end_turn`).
-        case endTurn
+        /// The thread's timeline plays its next step (named here for the control API).
+        case advance(step: String)
     }
 
     public let seq: Int
@@ -32,10 +30,8 @@ public struct ScheduledStep {
             pairs += [
                 ("kind", "preview_delta"), ("event_id", .string(id)), ("index", .int(index)), ("text", .string(text)),
             ]
-        case .message(let id, let text):
-            pairs += [("kind", "agent_message"), ("event_id", .string(id)), ("text", .string(text))]
-        case .endTurn:
-            pairs += [("kind", "end_turn")]
+        case .advance(let step):
+            pairs += [("kind", "step"), ("step", .string(step))]
         }
         return .object(pairs)
     }
@@ -70,13 +66,14 @@ extension Store {
     func dropSteps(sessionID: String, threadID: String? = nil) {
         let first = agenda.first?.seq
         agenda.removeAll { $0.sessionID == sessionID && (threadID == nil || $0.threadID == threadID) }
+        if let threadID {
+            timelines[threadID] = nil
+        } else {
+            for (id, t) in timelines where t.sessionID == sessionID { timelines[id] = nil }
+        }
         if let session = sessionsByID[sessionID], !session.previews.isEmpty {
-            // A preview whose message will no longer be written is forgotten.
-            var coming = Set<String>()
-            for step in agenda where step.sessionID == sessionID {
-                if case .message(let id, _) = step.action { coming.insert(id) }
-            }
-            session.previews = session.previews.filter { coming.contains($0.key) }
+            // A preview whose event will no longer be written is forgotten.
+            session.previews = session.previews.filter { timelines[$0.value.threadID]?.reservedEventID == $0.key }
         }
         if agenda.first?.seq != first { agendaChanged?() }
     }
@@ -135,15 +132,9 @@ extension Store {
                 threadID: thread.id, sessionPosition: session.log.count, threadPosition: thread.log.count)
             observer?.previewed(
                 Preview(eventID: id, eventType: "agent.message", delta: (index, text)), in: [thread.log, session.log])
-        case .message(let id, let text):
-            addEvent(
-                to: thread, type: "agent.message",
-                fields: [("content", .array([["type": "text", "text": .string(text)]]))], at: now, id: id)
-        case .endTurn:
-            if thread.status == .running || thread.status == .blocked {
-                transition(thread, to: .idle, stopReason: ["type": "end_turn"], at: now)
-            }
-            settle(session)
+
+        case .advance:
+            advance(thread)
         }
     }
 }

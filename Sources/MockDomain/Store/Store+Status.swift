@@ -115,14 +115,16 @@ extension Store {
                 fields: [("tool_use_id", .string(toolUse)), ("content", .string(content)), ("is_error", true)],
                 at: now)
             transition(waiting, to: .running, at: now)
+            resumeAfterRelease(waiting, from: thread, in: session)
         }
     }
 
     /// Announces a change of the session's derived status (API.md section 12):
-    /// `session.status_running` when it starts to run, `session.status_idle` with
-    /// its stop reason when it stops, which also ends the turn in progress. Called
-    /// after anything that can change a thread's status.
-    func settle(_ session: Session, stopReason: JSON = ["type": "end_turn"]) {
+    /// `session.status_running` when it starts to run, `session.status_idle` when
+    /// it stops, with `end_turn`, which ends the turn in progress, or with
+    /// `requires_action` naming the events the client must answer, which keeps the
+    /// turn open. Called after anything that can change a thread's status.
+    func settle(_ session: Session) {
         let status = session.status
         guard status != session.announcedStatus else { return }
         session.announcedStatus = status
@@ -130,9 +132,15 @@ extension Store {
         let now = clock.now()
         if status == "running" {
             addEvent(to: coordinator, type: "session.status_running", fields: [], at: now)
-        } else {
-            addEvent(to: coordinator, type: "session.status_idle", fields: [("stop_reason", stopReason)], at: now)
-            session.turnID = nil
+            return
         }
+        var waitingFor: [JSON] = []
+        for t in session.threads where t.status == .idle && t.stopReason["type"]?.stringValue == "requires_action" {
+            waitingFor += t.stopReason["event_ids"]?.arrayValue ?? []
+        }
+        let stopReason: JSON =
+            waitingFor.isEmpty ? ["type": "end_turn"] : ["type": "requires_action", "event_ids": .array(waitingFor)]
+        addEvent(to: coordinator, type: "session.status_idle", fields: [("stop_reason", stopReason)], at: now)
+        if waitingFor.isEmpty { session.turnID = nil }
     }
 }

@@ -8,6 +8,8 @@ public struct ChildPlan {
     public var status: ThreadStatus = .running
     /// The parent; nil for the session's coordinator.
     public var parentThreadID: String?
+    /// The task the parent gives (a script's `start`), shown in the `Agent` tool's input.
+    public var task: String?
 
     public init() {}
 }
@@ -90,7 +92,12 @@ extension Store {
             to: parent, type: "agent.tool_use",
             fields: [
                 ("tool_use_id", .string(toolUse)), ("name", "Agent"),
-                ("input", ["agent_id": .string(agent.id), "name": .string(name)]),
+                (
+                    "input",
+                    .object(
+                        [("agent_id", .string(agent.id)), ("name", .string(name))]
+                            + (plan.task.map { [("prompt", .string($0))] } ?? []))
+                ),
             ], at: now)
         let child = SessionThread(
             id: ids.make("sthr"), sessionID: session.id,

@@ -47,38 +47,26 @@ extension Store {
             if event.type == "user.message" { session.turnID = ids.make("turn") }
             stored.append(addEvent(to: thread, type: event.type, fields: event.fields, at: now))
             switch event.type {
-            case "user.message": startDefaultTurn(session, coordinator: coordinator, text: event.text)
+            case "user.message": startTurn(session, coordinator: coordinator, text: event.text)
             case "user.interrupt": interrupt(session, only: event.thread, at: now)
+            case "user.tool_confirmation", "user.custom_tool_result": answer(event, in: session)
             default: break
             }
         }
         return stored
     }
 
-    /// API.md section 13's default turn: the coordinator runs, writes one
-    /// `agent.message` quoting the user's text (previewed in three deltas), and
-    /// goes idle. Each step is on the agenda, so the mock's clock paces it.
-    func startDefaultTurn(_ session: Session, coordinator: SessionThread, text: String) {
+    /// A `user.message` starts a turn on the coordinator: it runs, and plays the
+    /// first rule of its agent's script that matches the text, or the default
+    /// turn (API.md section 13). A timeline still waiting for the client is dropped.
+    func startTurn(_ session: Session, coordinator: SessionThread, text: String) {
         let now = clock.now()
+        dropSteps(sessionID: session.id, threadID: coordinator.id)
         if coordinator.agent != session.agent { coordinator.state.agent = session.agent }
         transition(coordinator, to: .running, at: now)
         settle(session)
-        let reply = "You said: \"\(text)\""
-        let eventID = ids.make("evt")
-        let pieces = Self.split(reply, into: 3)
-        schedule(.previewStart(eventID: eventID, type: "agent.message"), on: coordinator, at: now + Self.defaultStep)
-        for (i, piece) in pieces.enumerated() {
-            schedule(
-                .previewDelta(eventID: eventID, index: i, text: piece), on: coordinator,
-                at: now + Self.defaultStep * Int64(i + 1))
-        }
-        let end = now + Self.defaultStep * Int64(pieces.count + 1)
-        schedule(.message(eventID: eventID, text: reply), on: coordinator, at: end)
-        schedule(.endTurn, on: coordinator, at: end)
+        if let record = startTimeline(on: coordinator, text: text) { session.turns.append(record) }
     }
-
-    /// The default turn's pace: one step every 100 ms of the mock's clock (400 ms in all).
-    static let defaultStep: Int64 = 100
 
     /// `text` in `count` pieces of about the same number of characters (at least one each).
     static func split(_ text: String, into count: Int) -> [String] {
@@ -92,12 +80,23 @@ extension Store {
     /// thread waiting on an interrupted one gets `Agent interrupted.`.
     func interrupt(_ session: Session, only target: SessionThread?, at now: Int64) {
         let threads = target.map { [$0] } ?? session.threads
-        for thread in threads where thread.status == .running || thread.status == .blocked {
+        for thread in threads where thread.status == .running || thread.status == .blocked || waitsForClient(thread) {
             dropSteps(sessionID: session.id, threadID: thread.id)
             transition(thread, to: .idle, stopReason: ["type": "end_turn"], at: now)
             release(waitersOn: thread, in: session, content: "Agent interrupted.", at: now)
         }
         settle(session)
+        closeTurnIfDone(session)
+    }
+
+    /// An idle thread whose turn waits for the client's answer.
+    func waitsForClient(_ thread: SessionThread) -> Bool {
+        thread.status == .idle && thread.stopReason["type"]?.stringValue == "requires_action"
+    }
+
+    /// The session is idle and nothing waits for the client: the turn is over.
+    func closeTurnIfDone(_ session: Session) {
+        if session.status == "idle" && !session.threads.contains(where: waitsForClient) { session.turnID = nil }
     }
 
     /// `POST /sessions/{id}/cancel`: the turn stops; every thread that runs or
@@ -111,10 +110,11 @@ extension Store {
         dropSteps(sessionID: session.id)
         for thread in session.threads {
             cancelPendingMessages(of: thread)
-            guard thread.status == .running || thread.status == .blocked else { continue }
+            guard thread.status == .running || thread.status == .blocked || waitsForClient(thread) else { continue }
             transition(thread, to: .idle, stopReason: ["type": "end_turn"], at: now)
         }
         settle(session)
+        closeTurnIfDone(session)
         return wasRunning
     }
 }
@@ -126,8 +126,13 @@ struct Outgoing {
     let fields: [(String, JSON)]
     /// The thread it belongs to; nil for the coordinator.
     let thread: SessionThread?
-    /// A message's text, for the default turn.
+    /// A message's text, for the turn it starts.
     let text: String
+    /// For an answer to a tool use: the `toolu_...` id (confirmation) or the event id
+    /// (custom tool) it answers, and a confirmation's decision.
+    var answers: String?
+    var allowed = false
+    var denyMessage: String?
 
     /// Fields the server writes itself; a client's values for them are ignored.
     static let serverFields: Set<String> = [
@@ -161,12 +166,14 @@ struct Outgoing {
             guard let result = try body.string("result"), result == "allow" || result == "deny" else {
                 throw body.fail("result", "must be 'allow' or 'deny'")
             }
-            _ = try body.string("deny_message")
+            denyMessage = try body.string("deny_message")
             guard let use = Self.pending(id, in: session, kind: .confirmation), !answered.contains(use.key) else {
                 throw body.fail("tool_use_id", "'\(id)' names no tool use waiting for a confirmation")
             }
             answered.insert(use.key)
             thread = session.thread(use.threadID)
+            answers = use.key
+            allowed = result == "allow"
         case "user.custom_tool_result":
             let id = try body.requiredString("custom_tool_use_id")
             _ = try body.bool("is_error")
@@ -175,6 +182,7 @@ struct Outgoing {
             }
             answered.insert(use.key)
             thread = session.thread(use.threadID)
+            answers = use.key
         case "user.tool_result":
             let id = try body.requiredString("tool_use_id")
             _ = try body.bool("is_error")
@@ -219,7 +227,8 @@ struct Outgoing {
     /// The tool use `id` names (its `toolu_...` id or its event's `evt_...` id)
     /// when it still waits for this kind of answer: its key and thread.
     static func pending(_ id: String, in session: Session, kind: Answer) -> (key: String, threadID: String)? {
-        var found: (key: String, threadID: String)?
+        // The tool use `id` names, by either of its ids, then whether a later event answered it.
+        var found: (key: String, eventID: String, threadID: String)?
         for event in session.log.events {
             switch (kind, event.type) {
             case (.confirmation, "agent.tool_use"), (.toolResult, "agent.tool_use"):
@@ -227,12 +236,14 @@ struct Outgoing {
                 let toolUse = json["tool_use_id"]?.stringValue ?? event.id
                 guard id == toolUse || id == event.id else { continue }
                 if kind == .confirmation && json["evaluated_permission"]?.stringValue != "ask" { continue }
-                found = (toolUse, event.threadID)
+                found = (toolUse, event.id, event.threadID)
             case (.customResult, "agent.custom_tool_use"):
-                if event.id == id { found = (event.id, event.threadID) }
+                if event.id == id { found = (event.id, event.id, event.threadID) }
             case (.confirmation, "user.tool_confirmation"), (.toolResult, "agent.tool_result"),
                 (.toolResult, "user.tool_result"):
-                if let f = found, event.json["tool_use_id"]?.stringValue.map({ $0 == f.key || $0 == id }) == true {
+                if let f = found, let answered = event.json["tool_use_id"]?.stringValue,
+                    answered == f.key || answered == f.eventID
+                {
                     found = nil
                 }
             case (.customResult, "user.custom_tool_result"):
@@ -241,6 +252,6 @@ struct Outgoing {
                 continue
             }
         }
-        return found
+        return found.map { ($0.key, $0.threadID) }
     }
 }

@@ -15,6 +15,7 @@ extension Store {
         tokensRequired = other.tokensRequired
         agenda = other.agenda
         stepCounter = other.stepCounter
+        timelines = other.timelines
         observer?.worldReplaced()
         agendaChanged?()
     }

@@ -45,6 +45,8 @@ public final class Store {
     /// Steps of running turns, earliest first (`Store+Agenda`).
     public internal(set) var agenda: [ScheduledStep] = []
     var stepCounter = 0
+    /// Timelines in progress, by thread (`Store+Timelines`).
+    var timelines: [String: Timeline] = [:]
 
     public internal(set) var agents: [Agent] = []
     public internal(set) var sessions: [Session] = []
