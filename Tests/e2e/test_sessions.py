@@ -771,3 +771,31 @@ def test_routes_without_a_body_take_none_empty_or_an_object_and_refuse_broken_js
     # Methods a path does not take are 405 with Allow.
     r = mock.request("PUT", f"/v1/agents/{COORD_AGENT}")
     assert error_of(r, 405, "invalid_request_error") and r.headers["allow"] == "GET, POST"
+
+
+def test_review_regressions_interrupt_echo_list_filters_final_coordinator_fixture_agents(mock):
+    # user.interrupt: the stored event has one session_thread_id, the server's.
+    r = send(mock, SEED_SESSION, {"type": "user.interrupt", "session_thread_id": SEED_CHILD})
+    assert r.status == 200 and r.text.count('"session_thread_id"') == 1
+    r = send(mock, SEED_SESSION, {"type": "user.interrupt", "session_thread_id": None})
+    assert r.status == 200 and r.text.count('"session_thread_id"') == 1
+    assert r.json()["data"][0]["session_thread_id"] == SEED_COORDINATOR
+    # agent_version and created_at filter the session list.
+    ids = lambda q: [s["id"] for s in mock.get(f"/v1/sessions?{q}").json()["data"]]  # noqa: E731
+    assert ids("agent_version=99") == []
+    assert ids("agent_version=1") == [SEED_SESSION]
+    assert ids("created_at[gt]=2099-01-01T00:00:00.000Z") == []
+    assert ids("created_at[lte]=2026-06-15T08:00:00.000Z") == [SEED_SESSION]
+    error_of(mock.get("/v1/sessions?agent_version=x"), 400, "invalid_request_error")
+    # A terminated coordinator takes no more turns, and nothing is written.
+    mock.set_status(SEED_SESSION, SEED_COORDINATOR, "terminated")
+    before = state(mock)
+    r = send(mock, SEED_SESSION, {"type": "user.message", "content": "hi"})
+    assert "terminated" in error_of(r, 409, "conflict_error")["message"]
+    assert state(mock) == before
+    # Fixtures refuse what POST /agents refuses.
+    for agent, param in [({"id": "agent_0", "name": "", "model": "m"}, "name"),
+                         ({"id": "agent_0", "name": "x", "model": ""}, "model")]:
+        r = mock.control("PUT", "/state", {"agents": [agent], "sessions": []})
+        err = error_of(r, 400, "invalid_request_error")
+        assert err["param"] == f"$.agents[0].{param}", err

@@ -53,9 +53,11 @@ struct FixtureReader {
             throw obj.fail("id", "'\(agentID)' is not a valid id: expected 'agent_' followed by letters and digits")
         }
         if let t = try obj.string("type"), t != "agent" { throw obj.fail("type", "must be 'agent'") }
+        // The same rules as POST /agents: a name, and a model name or {id, ...}.
         let name = try obj.requiredString("name")
+        guard name.contains(where: { $0 != " " }) else { throw obj.fail("name", "must not be empty") }
         let model = obj["model"] ?? "ultimate"
-        guard model.stringValue != nil || model["id"]?.stringValue != nil else {
+        guard (model.stringValue.map { !$0.isEmpty } ?? false) || model["id"]?.stringValue != nil else {
             throw obj.fail("model", "must be a model name or an object {id, ...}")
         }
         var agent = Agent(

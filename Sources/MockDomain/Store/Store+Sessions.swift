@@ -157,7 +157,9 @@ extension Store {
             matches: { s in
                 (filter.includeArchived || s.archivedAt == nil)
                     && (filter.agentID == nil || s.agent.id == filter.agentID)
+                    && (filter.agentVersion == nil || s.agent.version == filter.agentVersion)
                     && (filter.statuses.isEmpty || filter.statuses.contains(s.status))
+                    && s.createdAt >= filter.from && s.createdAt <= filter.to
             })
     }
 

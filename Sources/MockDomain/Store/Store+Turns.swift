@@ -38,6 +38,12 @@ extension Store {
             }
             if messages > 1 || session.status == "running" { throw .turnInProgress }
         }
+        // A final thread takes no more events; a final coordinator, no more turns.
+        for event in checked {
+            guard let target = event.thread ?? session.coordinator, target.status.isFinal else { continue }
+            throw .busy(
+                "Session thread '\(target.id)' is \(target.status.rawValue); it takes no more events.")
+        }
         // Nothing can be refused from here on.
         let coordinator = ensureCoordinator(session)
         var stored: [StoredEvent] = []
@@ -136,7 +142,7 @@ struct Outgoing {
 
     /// Fields the server writes itself; a client's values for them are ignored.
     static let serverFields: Set<String> = [
-        "id", "type", "schema_version", "session_id", "turn_id", "created_at", "processed_at",
+        "id", "type", "schema_version", "session_id", "session_thread_id", "turn_id", "created_at", "processed_at",
     ]
 
     init(_ value: JSON, at path: JSONPath, session: Session, store: Store, answered: inout Set<String>)
@@ -196,9 +202,8 @@ struct Outgoing {
         }
         self.thread = thread
         self.text = text
-        var skip = Self.serverFields
-        if type != "user.interrupt" { skip.insert("session_thread_id") }
-        fields = body.pairs.filter { !skip.contains($0.0) }
+        // The thread an event belongs to is the server's to write, once, in its place.
+        fields = body.pairs.filter { !Self.serverFields.contains($0.0) }
     }
 
     /// A message's `content`: a non-empty string, or a non-empty list of content
