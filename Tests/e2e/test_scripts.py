@@ -543,3 +543,27 @@ def test_the_script_example_of_the_fixture_readme_plays_as_described(tmp_path):
         say(s, "sess_scripted", "fail")
         run_until_idle(s)
         assert events(s, "sess_scripted")[-3]["type"] == "session.error"
+
+
+def test_archiving_a_child_cancels_its_pending_follow_up_and_it_plays_no_more(mock):
+    freeze(mock)
+    new_agent(mock, "Slowpoke", [{"steps": [{"report": "eventually", "after_ms": 1000}]}])
+    lead = new_agent(mock, "Sender", [{"steps": [
+        {"start": {"agent": "Slowpoke", "as": "s", "task": "long job"}},
+        {"send": {"to": "s", "message": "and one more thing"}, "after_ms": 10},
+        {"message": "queued", "after_ms": 10},
+    ]}])
+    sid = new_session(mock, lead)
+    say(mock, sid, "go")
+    advance(mock, 50)
+    coord, child = threads(mock, sid)
+    mock.set_status(sid, child["id"], "idle")  # stopped by the test, the follow-up still pending
+    box = mock.control("GET", f"/sessions/{sid}/threads/{child['id']}/mailbox").json()["data"]
+    assert [m["status"] for m in box] == ["delivered", "pending"]
+    assert mock.post(f"/v1/sessions/{sid}/threads/{child['id']}/archive").status == 200
+    box = mock.control("GET", f"/sessions/{sid}/threads/{child['id']}/mailbox").json()["data"]
+    assert [m["status"] for m in box] == ["delivered", "cancelled"]
+    before = len(events(mock, sid, child["id"]))
+    run_until_idle(mock)
+    assert len(events(mock, sid, child["id"])) == before, "an archived child plays no more steps"
+    assert mock.get(f"/v1/sessions/{sid}").json()["status"] == "idle"
