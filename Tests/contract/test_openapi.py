@@ -127,6 +127,129 @@ def test_section_5_objects_validate_live_responses(mock, document):
     check("SessionThread", mock.get(f"/v1/sessions/{SEED_SESSION}/threads/{SEED_CHILD}").json())
 
 
+
+# The event schemas the document gives for what a scripted turn writes, by event type.
+EVENT_SCHEMAS = {
+    "user.message": "UserMessageEvent",
+    "agent.message": "AgentMessageEvent",
+    "agent.thinking": "AgentThinkingEvent",
+    "agent.tool_use": "AgentToolUseEvent",
+    "agent.tool_result": "AgentToolResultEvent",
+    "agent.mcp_tool_use": "AgentMcpToolUseEvent",
+    "agent.mcp_tool_result": "AgentMcpToolResultEvent",
+    "agent.custom_tool_use": "AgentCustomToolUseEvent",
+    "agent.thread_message_sent": "AgentThreadMessageSentEvent",
+    "agent.thread_message_received": "AgentThreadMessageReceivedEvent",
+    "span.model_request_start": "SpanModelRequestStartEvent",
+    "span.model_request_end": "SpanModelRequestEndEvent",
+    "session.error": "SessionErrorEvent",
+    "session.thread_created": "SessionThreadCreatedEvent",
+    "session.thread_status_running": "SessionThreadStatusRunningEvent",
+    "session.thread_status_idle": "SessionThreadStatusIdleEvent",
+    "session.thread_status_blocked": "SessionThreadStatusBlockedEvent",
+    "session.status_running": "SessionStatusRunningEvent",
+    "session.status_idle": "SessionStatusIdleEvent",
+}
+
+
+def test_script_objects_validate_live_responses(mock, document):
+    """A script using every step kind, played on a frozen clock: the script route's answer, the
+    agenda at every stop, the events of each type and the exported state match their schemas
+    (schemathesis sets scripts but never plays one: each of its cases starts from a reset)."""
+    from jsonschema import Draft202012Validator
+
+    def errors(schema_name, instance):
+        schema = {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]}
+        return [e.message for e in Draft202012Validator(schema).iter_errors(instance)]
+
+    agent = "agent_019f000000000000000000000000001a"
+    script = [
+        {
+            "name": "all",
+            "when": {"contains": "go"},
+            "steps": [
+                {"thinking": "Planning.", "after_ms": 100},
+                {"usage": {"input_tokens": 3}},
+                {"tool": {"name": "lookup", "input": {"q": 1}, "result": {"rows": 2}, "mcp_server": "db"}},
+                {"tool": {"name": "grep", "result": "3 hits"}},
+                {"error": {"type": "overloaded_error", "message": "Later.", "retry": True}},
+                {
+                    "start": {
+                        "agent": "Research Agent",
+                        "as": "w",
+                        "task": "About {{message}}",
+                        "steps": [{"message": "Working.", "after_ms": 50}, {"report": "Found it.", "after_ms": 50}],
+                    }
+                },
+                {"send": {"to": "w", "message": "One more thing."}},
+                {"wait": ["w"]},
+                {"custom_tool": {"name": "pick", "input": {}}},
+                {
+                    "confirm": {"name": "bash", "input": {"command": "ls"}, "result": "ok"},
+                    "allow": [{"message": "{{report:w}}", "preview": {"deltas": 2, "over_ms": 100}, "after_ms": 300}],
+                    "deny": [],
+                },
+                {"archive": "w"},
+                {"end_turn": True},
+            ],
+        },
+        {"when": "any", "steps": [{"message": "Hello.", "after_ms": 100, "preview": True}]},
+    ]
+    assert errors("ScriptRequest", {"script": script}) == []
+    r = mock.control("PUT", f"/agents/{agent}/script", {"script": script})
+    assert r.status == 200, r.text
+    assert errors("AgentWithScript", r.json()) == []
+    bad = mock.control("PUT", f"/agents/{agent}/script", {"script": [{"steps": [{"wait": "nobody"}]}]})
+    assert bad.status == 400 and bad.json()["error"]["param"] == "script[0].steps[0].wait", bad.text
+    assert mock.control("POST", "/clock/freeze").status == 200
+    r = mock.post("/v1/sessions", {"agent": agent, "initial_events": [{"type": "user.message", "content": "go"}]})
+    assert r.status == 200, r.text
+    sid = r.json()["id"]
+    kinds, waits = set(), set()
+    for _ in range(100):
+        agenda = mock.control("GET", f"/sessions/{sid}/agenda").json()
+        assert errors("Agenda", agenda) == [], agenda
+        kinds |= {step["kind"] for step in agenda["data"]}
+        answers = []
+        for timeline in agenda["timelines"]:
+            waiting = timeline["waiting"] or {}
+            waits.add(waiting.get("kind"))
+            if waiting.get("kind") == "confirmation":
+                answers.append({"type": "user.tool_confirmation", "tool_use_id": waiting["tool_use_id"], "result": "allow"})
+            elif waiting.get("kind") == "custom_tool_result":
+                answers.append({"type": "user.custom_tool_result", "custom_tool_use_id": waiting["custom_tool_use_id"]})
+        if answers:
+            r = mock.post(f"/v1/sessions/{sid}/events", {"events": answers})
+            assert r.status == 200, r.text
+        elif not agenda["data"]:
+            break
+        else:
+            assert mock.control("POST", "/clock/advance", {"ms": 50}).status == 200
+    assert kinds == {"preview_start", "preview_delta", "step"}
+    assert {"child", "confirmation", "custom_tool_result"} <= waits
+    events = mock.get(f"/v1/sessions/{sid}/events?limit=100").json()
+    assert errors("EventList", events) == []
+    seen = set()
+    for event in events["data"]:
+        if event["type"] in EVENT_SCHEMAS:
+            seen.add(event["type"])
+            assert errors(EVENT_SCHEMAS[event["type"]], event) == [], event
+    assert seen == set(EVENT_SCHEMAS)
+    idle = [e for e in events["data"] if e["type"] == "session.thread_status_idle"]
+    assert {e["stop_reason"]["type"] for e in idle} == {"requires_action", "end_turn"}
+    assert errors("Session", mock.get(f"/v1/sessions/{sid}").json()) == []
+    # A session waiting for the client goes idle with `requires_action`.
+    r = mock.control("PUT", f"/agents/{agent}/script", {"script": [{"steps": [{"custom_tool": {"name": "pick"}}]}]})
+    assert r.status == 200, r.text
+    r = mock.post("/v1/sessions", {"agent": agent, "initial_events": [{"type": "user.message", "content": "hi"}]})
+    assert mock.control("POST", "/clock/advance", {"ms": 1}).status == 200
+    idle = mock.get(f"/v1/sessions/{r.json()['id']}/events?types[]=session.status_idle").json()["data"]
+    assert [e["stop_reason"]["type"] for e in idle] == ["requires_action"], idle
+    assert errors("SessionStatusIdleEvent", idle[0]) == []
+    state = mock.control("GET", "/state").json()
+    assert errors("Fixture", state) == []
+    assert mock.control("PUT", "/state", state).status == 200
+
 def resolve(document: dict, obj: dict) -> dict:
     while "$ref" in obj:
         node = document

@@ -567,3 +567,113 @@ def test_archiving_a_child_cancels_its_pending_follow_up_and_it_plays_no_more(mo
     run_until_idle(mock)
     assert len(events(mock, sid, child["id"])) == before, "an archived child plays no more steps"
     assert mock.get(f"/v1/sessions/{sid}").json()["status"] == "idle"
+
+
+# -- regressions found in review ---------------------------------------------------------
+
+
+def test_huge_usage_counts_saturate_instead_of_stopping_the_server(mock):
+    huge = {"type": "span.model_request_end", "model_usage": {"input_tokens": 9223372036854775807}}
+    mock.append_events(SEED_SESSION, SEED_COORDINATOR, [huge, huge])
+    assert mock.get(f"/v1/sessions/{SEED_SESSION}").json()["usage"]["input_tokens"] == 9223372036854775807
+    exported = mock.control("GET", "/state").body
+    assert mock.control("PUT", "/state", raw_body=exported, headers={"Content-Type": "application/json"}).status == 200
+
+
+def test_a_script_that_starts_its_own_agent_does_not_loop(mock):
+    freeze(mock)
+    aid = new_agent(mock, "Ouroboros")
+    set_script(mock, aid, [{"steps": [{"start": {"agent": aid, "as": "me", "task": "again"}}, {"wait": "me"},
+                                      {"message": "done"}]}])
+    sid = new_session(mock, aid)
+    say(mock, sid, "go")
+    played = run_until_idle(mock)["steps_played"]
+    assert played < 20
+    coord, child = threads(mock, sid)
+    assert (coord["status"], child["status"]) == ("idle", "idle")
+    assert [t["role"] for t in threads(mock, sid)] == ["coordinator", "child"], "the child started no child"
+    assert mock.get("/_mock/health", token=None).status == 200
+
+
+def test_resuming_from_a_previewed_id_loses_nothing_written_meanwhile(mock):
+    freeze(mock)
+    lead = new_agent(mock, "Previewer", [{"steps": [
+        {"start": {"agent": "Research Agent", "as": "r", "task": "t",
+                   "steps": [{"tool": {"name": "probe", "input": {}, "result": "ok"}, "after_ms": 150},
+                             {"report": "r", "after_ms": 1000}]}},
+        {"message": "a long answer being typed", "after_ms": 400, "preview": {"deltas": 3, "over_ms": 300}},
+    ]}])
+    sid = new_session(mock, lead)
+    path = f"/v1/sessions/{sid}/events/stream?event_deltas[]=agent.message"
+    with SSEClient(mock.host, mock.port, path) as s:
+        assert s.read_head() == 200
+        wait_until(lambda: mock.stats()["open_streams"] == 1, timeout=5, message="stream registered")
+        say(mock, sid, "go")
+        advance(mock, 100)  # the preview has started: event_start and the first delta
+        seen = s.events(9, timeout=5)
+        assert [f.event for f in seen][-2:] == ["event_start", "event_delta"]
+    previewed = seen[-1].id
+    advance(mock, 150)  # the child's tool use and result are written while the reader is away
+    with SSEClient(mock.host, mock.port, f"/v1/sessions/{sid}/events/stream?after_id={previewed}") as again:
+        got = [f.event for f in again.events(2, timeout=5)]
+    assert got == ["agent.tool_use", "agent.tool_result"]
+
+
+def test_a_cancelled_wait_for_the_client_ends_the_turn_and_refuses_a_late_answer(mock):
+    freeze(mock)
+    for cut in ("cancel", "interrupt", "message"):
+        sid = new_session(mock)
+        say(mock, sid, "delete the files")
+        advance(mock, 200)
+        use = next(e for e in events(mock, sid) if e["type"] == "agent.tool_use")
+        if cut == "cancel":
+            assert mock.post(f"/v1/sessions/{sid}/cancel").status == 200
+        elif cut == "interrupt":
+            assert mock.post(f"/v1/sessions/{sid}/events", {"events": [{"type": "user.interrupt"}]}).status == 200
+        else:
+            say(mock, sid, "never mind")
+            run_until_idle(mock)
+        idle = [e for e in events(mock, sid) if e["type"] == "session.status_idle"][-1]
+        assert idle["stop_reason"] == {"type": "end_turn"}, cut
+        r = mock.post(f"/v1/sessions/{sid}/events", {"events": [
+            {"type": "user.tool_confirmation", "tool_use_id": use["tool_use_id"], "result": "allow"}]})
+        assert error_of(r, 400, "invalid_request_error")["param"] == "events[0].tool_use_id", cut
+        assert agenda(mock, sid)["timelines"] == []
+
+
+def test_terminating_a_waited_on_child_ends_the_wait(mock):
+    freeze(mock)
+    sid = new_session(mock)
+    say(mock, sid, "research")
+    advance(mock, 500)
+    coord, child = threads(mock, sid)
+    mock.set_status(sid, child["id"], "terminated")
+    run_until_idle(mock)
+    result = next(e for e in events(mock, sid, coord["id"]) if e["type"] == "agent.tool_result")
+    assert (result["content"], result["is_error"]) == ("Agent terminated.", True)
+    assert mock.get(f"/v1/sessions/{sid}").json()["status"] == "idle"
+
+
+def test_turns_stop_at_the_last_writable_instant(mock):
+    assert mock.control("POST", "/clock/freeze", {"at": "9999-12-31T23:59:59.900Z"}).status == 200
+    sid = new_session(mock)
+    say(mock, sid, "late")
+    run_until_idle(mock)
+    assert all(e["created_at"] <= "9999-12-31T23:59:59.999Z" for e in events(mock, sid))
+    exported = mock.control("GET", "/state").body
+    assert mock.control("PUT", "/state", raw_body=exported, headers={"Content-Type": "application/json"}).status == 200
+
+
+def test_placeholders_are_expanded_once_from_left_to_right(mock):
+    freeze(mock)
+    lead = new_agent(mock, "Quoter", [{"steps": [
+        {"start": {"agent": "Research Agent", "as": "a", "task": "a", "steps": [{"report": "x {{report:b}}"}]}},
+        {"start": {"agent": "Research Agent", "as": "b", "task": "b", "steps": [{"report": "B"}]}},
+        {"wait": ["a", "b"]},
+        {"message": "{{report:a}}|{{report:b}}|{{unknown}}"},
+    ]}])
+    sid = new_session(mock, lead)
+    say(mock, sid, "go")
+    run_until_idle(mock)
+    answer = [e for e in events(mock, sid) if e["type"] == "agent.message"][-1]["content"][0]["text"]
+    assert answer == "x {{report:b}}|B|{{unknown}}"

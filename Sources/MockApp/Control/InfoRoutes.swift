@@ -120,7 +120,7 @@ struct ClockRoutes: RouteCollection {
             // Every step due by the new time has played when this answers.
             let played = store.advanceClock(by: ms)
             clockChanged()
-            return .json(Self.json(clock, played: played, pending: store.agenda.count))
+            return .json(Self.json(clock, played: played, pending: store.pendingStepCount))
         }
         routes.add("POST", "/clock/resume") { _ throws(APIError) in
             clock.resume()
@@ -132,7 +132,7 @@ struct ClockRoutes: RouteCollection {
             _ = try ctx.objectBody()
             let played = store.runUntilIdle()
             clockChanged()
-            return .json(Self.json(clock, played: played, pending: store.agenda.count))
+            return .json(Self.json(clock, played: played, pending: store.pendingStepCount))
         }
     }
 

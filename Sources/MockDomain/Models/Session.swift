@@ -36,7 +36,11 @@ public struct Usage: Equatable, Sendable {
 
     mutating func add(_ modelUsage: JSON?) {
         for (i, key) in Self.fields.enumerated() {
-            if let n = modelUsage?[key]?.intValue { counts[i] += n }
+            // Saturating: a huge count in a recorded event must not stop the server.
+            if let n = modelUsage?[key]?.intValue {
+                let (sum, overflow) = counts[i].addingReportingOverflow(n)
+                counts[i] = overflow ? (n < 0 ? .min : .max) : sum
+            }
         }
     }
 
@@ -70,6 +74,10 @@ public final class Session {
     public internal(set) var previews: [String: PreviewMark] = [:]
     /// Which rule each turn played (the control API's agenda shows them).
     public internal(set) var turns: [TurnRecord] = []
+    /// Requests for the client's answer whose turn was cut short: answering them is refused.
+    var voided = Set<String>()
+    /// The stop reason last announced by `session.status_idle`.
+    var announcedStopReason: JSON = ["type": "end_turn"]
 
     init(id: String, state: SessionState) {
         self.id = id
@@ -112,6 +120,8 @@ public final class Session {
         s.turnID = turnID
         s.announcedStatus = announcedStatus
         s.turns = turns
+        s.voided = voided
+        s.announcedStopReason = announcedStopReason
         return s
     }
 
@@ -149,5 +159,11 @@ public final class Session {
         self.log = log
         self.usage = usage
         announcedStatus = status
+        var waitingFor: [JSON] = []
+        for t in threads where t.status == .idle && t.stopReason["type"]?.stringValue == "requires_action" {
+            waitingFor += t.stopReason["event_ids"]?.arrayValue ?? []
+        }
+        announcedStopReason =
+            waitingFor.isEmpty ? ["type": "end_turn"] : ["type": "requires_action", "event_ids": .array(waitingFor)]
     }
 }

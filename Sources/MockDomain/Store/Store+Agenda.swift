@@ -43,46 +43,68 @@ public struct ScheduledStep {
 /// clock does, so a test can stop in the middle of a turn and look.
 extension Store {
     /// The earliest due time, if any step is pending.
-    public var nextDue: Int64? { agenda.first?.dueAt }
+    public var nextDue: Int64? { pending.first()?.dueAt }
+
+    /// How many steps are pending, in all sessions.
+    public var pendingStepCount: Int { pending.count }
+
+    /// Every pending step, in the order they will play.
+    public var agenda: [ScheduledStep] { pending.sorted() }
 
     /// The pending steps of one session, in the order they will play.
     public func agenda(of sessionID: String) throws(DomainError) -> [ScheduledStep] {
         let session = try session(sessionID)
-        return agenda.filter { $0.sessionID == session.id }
+        return pending.sorted { $0.sessionID == session.id }
     }
+
+    /// Steps a single clock move or timer tick plays at most: a script that keeps
+    /// scheduling steps at no delay cannot hold the loop; the rest play next time.
+    public static let stepsPerRun = 10_000
 
     func schedule(_ action: ScheduledStep.Action, on thread: SessionThread, at dueAt: Int64) {
         stepCounter += 1
         let step = ScheduledStep(
             seq: stepCounter, sessionID: thread.sessionID, threadID: thread.id, dueAt: dueAt, action: action)
-        // After every step due at the same time or earlier: ties play in scheduling order.
-        var i = agenda.count
-        while i > 0 && agenda[i - 1].dueAt > dueAt { i -= 1 }
-        agenda.insert(step, at: i)
-        if i == 0 { agendaChanged?() }
+        let earliest = pending.first()?.seq
+        pending.insert(step)
+        if pending.first()?.seq != earliest { agendaChanged?() }
     }
 
-    /// Drops the pending steps of a session, or of one of its threads.
+    /// Drops the pending steps and timelines of a session, or of one of its threads.
     func dropSteps(sessionID: String, threadID: String? = nil) {
-        let first = agenda.first?.seq
-        agenda.removeAll { $0.sessionID == sessionID && (threadID == nil || $0.threadID == threadID) }
+        let earliest = pending.first()?.seq
         if let threadID {
-            timelines[threadID] = nil
+            pending.remove(thread: threadID)
+            if let t = timelines.removeValue(forKey: threadID) { void(t) }
         } else {
-            for (id, t) in timelines where t.sessionID == sessionID { timelines[id] = nil }
+            pending.remove(session: sessionID)
+            for id in timelines.keys.sorted() where timelines[id]?.sessionID == sessionID {
+                if let t = timelines.removeValue(forKey: id) { void(t) }
+            }
         }
         if let session = sessionsByID[sessionID], !session.previews.isEmpty {
             // A preview whose event will no longer be written is forgotten.
             session.previews = session.previews.filter { timelines[$0.value.threadID]?.reservedEventID == $0.key }
         }
-        if agenda.first?.seq != first { agendaChanged?() }
+        if pending.first()?.seq != earliest { agendaChanged?() }
     }
 
-    /// Plays every step due by the clock's current time; returns how many played.
+    /// A dropped timeline that waited for the client's answer: that request is
+    /// void, and an answer to it is refused like an answer to nothing.
+    private func void(_ timeline: Timeline) {
+        guard let client = timeline.client, let session = sessionsByID[timeline.sessionID] else { return }
+        switch client {
+        case .confirmation(let toolUse, _, _, _): session.voided.insert(toolUse)
+        case .customTool(let eventID): session.voided.insert(eventID)
+        }
+    }
+
+    /// Plays every step due by the clock's current time (at most `stepsPerRun`);
+    /// returns how many played.
     @discardableResult public func playDue() -> Int {
         var played = 0
-        while let step = agenda.first, step.dueAt <= clock.now() {
-            agenda.removeFirst()
+        while played < Self.stepsPerRun, let step = pending.first(), step.dueAt <= clock.now() {
+            _ = pending.popFirst()
             play(step)
             played += 1
         }
@@ -91,15 +113,17 @@ extension Store {
     }
 
     /// Moves the clock forward by `millis`, playing each step at its own due time
-    /// on the way (with a frozen clock, events carry exactly their due times).
-    /// Returns how many steps played.
-    @discardableResult public func advanceClock(by millis: Int64) -> Int {
-        let target = clock.now() + millis
+    /// on the way (with a frozen clock, events carry exactly their due times),
+    /// never past the last instant RFC 3339 can write. Returns how many steps played.
+    @discardableResult public func advanceClock(by millis: Int64, limit: Int = stepsPerRun) -> Int {
+        let target = min(clock.now() + millis, Timestamp.latest)
         var played = 0
-        while let due = nextDue, due <= target {
+        while played < limit, let due = nextDue, due <= target {
             let now = clock.now()
             if due > now { clock.advance(by: due - now) }
-            played += playDue()
+            let n = playDue()
+            played += n
+            if n == 0 { break }
         }
         let now = clock.now()
         if target > now { clock.advance(by: target - now) }
@@ -107,12 +131,14 @@ extension Store {
     }
 
     /// Runs the clock forward until no step is pending (every turn has ended or
-    /// waits for the client), at most `limit` steps. Returns the steps played.
+    /// waits for the client), at most `limit` steps and never past the last
+    /// instant RFC 3339 can write. Returns the steps played.
     @discardableResult public func runUntilIdle(limit: Int = 100_000) -> Int {
         var played = 0
-        while let due = nextDue, played < limit {
-            let now = clock.now()
-            played += advanceClock(by: max(0, due - now))
+        while played < limit, let due = nextDue, due <= Timestamp.latest {
+            let n = advanceClock(by: max(0, due - clock.now()), limit: limit - played)
+            played += n
+            if n == 0 { break }
         }
         return played
     }
@@ -124,12 +150,18 @@ extension Store {
         let now = clock.now()
         switch step.action {
         case .previewStart(let id, let type):
-            session.previews[id] = PreviewMark(
-                threadID: thread.id, sessionPosition: session.log.count, threadPosition: thread.log.count)
+            if session.previews[id] == nil {
+                session.previews[id] = PreviewMark(
+                    threadID: thread.id, sessionPosition: session.log.count, threadPosition: thread.log.count)
+            }
             observer?.previewed(Preview(eventID: id, eventType: type, delta: nil), in: [thread.log, session.log])
         case .previewDelta(let id, let index, let text):
-            session.previews[id] = PreviewMark(
-                threadID: thread.id, sessionPosition: session.log.count, threadPosition: thread.log.count)
+            // Resuming from a previewed id starts where its preview began: nothing
+            // written since is lost (what the reader had seen may come again).
+            if session.previews[id] == nil {
+                session.previews[id] = PreviewMark(
+                    threadID: thread.id, sessionPosition: session.log.count, threadPosition: thread.log.count)
+            }
             observer?.previewed(
                 Preview(eventID: id, eventType: "agent.message", delta: (index, text)), in: [thread.log, session.log])
 

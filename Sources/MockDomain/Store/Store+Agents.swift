@@ -59,17 +59,18 @@ extension Store {
         let all = latestAgents()
         var index: [String: Int] = [:]
         for (i, a) in all.enumerated() { index[a.id] = i }
+        // When each agent was made: its first version's time, in one pass.
+        var firstCreated: [String: (version: Int, at: Int64)] = [:]
+        for a in agents {
+            if let seen = firstCreated[a.id], seen.version <= a.version { continue }
+            firstCreated[a.id] = (a.version, a.createdAt)
+        }
         return try page.cut(
             all, id: { $0.id }, index: { index[$0] },
             matches: { agent in
-                let created = self.firstCreated(agent.id)
+                let created = firstCreated[agent.id]?.at ?? agent.createdAt
                 return (includeArchived || agent.archivedAt == nil) && created >= from && created <= to
             })
-    }
-
-    /// When an agent's first version was made (the agent's own creation time).
-    func firstCreated(_ id: String) -> Int64 {
-        agents.first { $0.id == id && $0.version == 1 }?.createdAt ?? agents.first { $0.id == id }?.createdAt ?? 0
     }
 
     /// `GET /agents/{id}/versions`: every version of one agent.

@@ -50,9 +50,13 @@ extension Store {
                 threadID: target.id, toolUseID: w.toolUseID ?? target.createdByToolUseID ?? ids.make("toolu"))
         }
         let now = clock.now()
+        let session = try session(sessionID)
         if status != .running && status != .blocked { dropSteps(sessionID: sessionID, threadID: thread.id) }
         transition(thread, to: status, stopReason: change.stopReason, waitingOn: wait, at: now)
-        settle(try session(sessionID))
+        // A thread that can never report again ends every wait on it (an idle one may
+        // still be archived or sent a follow-up, so its waiters keep waiting).
+        if status == .terminated { release(waitersOn: thread, in: session, content: "Agent terminated.", at: now) }
+        settle(session)
         return thread
     }
 
@@ -126,21 +130,23 @@ extension Store {
     /// turn open. Called after anything that can change a thread's status.
     func settle(_ session: Session) {
         let status = session.status
-        guard status != session.announcedStatus else { return }
-        session.announcedStatus = status
-        let coordinator = ensureCoordinator(session)
         let now = clock.now()
         if status == "running" {
-            addEvent(to: coordinator, type: "session.status_running", fields: [], at: now)
+            guard session.announcedStatus != "running" else { return }
+            session.announcedStatus = status
+            addEvent(to: ensureCoordinator(session), type: "session.status_running", fields: [], at: now)
             return
         }
         var waitingFor: [JSON] = []
-        for t in session.threads where t.status == .idle && t.stopReason["type"]?.stringValue == "requires_action" {
-            waitingFor += t.stopReason["event_ids"]?.arrayValue ?? []
-        }
+        for t in session.threads where waitsForClient(t) { waitingFor += t.stopReason["event_ids"]?.arrayValue ?? [] }
         let stopReason: JSON =
             waitingFor.isEmpty ? ["type": "end_turn"] : ["type": "requires_action", "event_ids": .array(waitingFor)]
-        addEvent(to: coordinator, type: "session.status_idle", fields: [("stop_reason", stopReason)], at: now)
+        // Idle again, or idle for another reason (a wait for the client cancelled).
+        guard session.announcedStatus != "idle" || session.announcedStopReason != stopReason else { return }
+        session.announcedStatus = status
+        session.announcedStopReason = stopReason
+        addEvent(
+            to: ensureCoordinator(session), type: "session.status_idle", fields: [("stop_reason", stopReason)], at: now)
         if waitingFor.isEmpty { session.turnID = nil }
     }
 }

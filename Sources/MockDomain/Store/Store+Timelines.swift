@@ -155,6 +155,9 @@ extension Store {
     /// goes on at once (false: it ended, or waits for a child or the client).
     private func perform(_ step: Step, _ timeline: Timeline, _ thread: SessionThread, _ session: Session) -> Bool {
         let now = clock.now()
+        // A child playing its agent's script skips the coordinator's steps: children
+        // start no children of their own (and a script cannot start itself forever).
+        if thread.role == .child && ScriptReader.isCoordinatorStep(step) { return true }
         let reserved = timeline.reservedEventID
         timeline.reservedEventID = nil
         switch step.kind {
@@ -440,11 +443,28 @@ extension Store {
     /// report of that child.
     func expand(_ text: String, in timeline: Timeline) -> String {
         guard text.contains("{{") else { return text }
-        var out = text.replacing("{{message}}", with: timeline.text)
-        for (label, childID) in timeline.children {
-            out = out.replacing("{{report:\(label)}}", with: timeline.lastReports[childID] ?? "")
+        // One pass from left to right: what a placeholder brings in is not read again,
+        // so the result never depends on the order anything is looked up in.
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.firstRange(of: "{{") {
+            out += rest[..<open.lowerBound]
+            let after = rest[open.upperBound...]
+            guard let close = after.firstRange(of: "}}") else {
+                rest = rest[open.lowerBound...]
+                break
+            }
+            let name = after[..<close.lowerBound]
+            if name == "message" {
+                out += timeline.text
+            } else if name.hasPrefix("report:"), let child = timeline.children[String(name.dropFirst(7))] {
+                out += timeline.lastReports[child] ?? ""
+            } else {
+                out += rest[open.lowerBound..<close.upperBound]
+            }
+            rest = after[close.upperBound...]
         }
-        return out
+        return out + rest
     }
 
     static func blocks(_ text: String) -> JSON { .array([["type": "text", "text": .string(text)]]) }

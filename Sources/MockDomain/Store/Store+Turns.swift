@@ -20,12 +20,13 @@ extension Store {
         }
         var checked: [Outgoing] = []
         var answered = Set<String>()
+        var requests: PendingRequests?
         var messages = 0
         for (i, item) in items.enumerated() {
             let path = JSONPath.body.key(param).index(i)
             let event: Outgoing
             do throws(JSONReadError) {
-                event = try Outgoing(item, at: path, session: session, store: self, answered: &answered)
+                event = try Outgoing(item, at: path, session: session, requests: &requests, answered: &answered)
             } catch {
                 throw DomainError(error)
             }
@@ -145,7 +146,10 @@ struct Outgoing {
         "id", "type", "schema_version", "session_id", "session_thread_id", "turn_id", "created_at", "processed_at",
     ]
 
-    init(_ value: JSON, at path: JSONPath, session: Session, store: Store, answered: inout Set<String>)
+    init(
+        _ value: JSON, at path: JSONPath, session: Session, requests: inout PendingRequests?,
+        answered: inout Set<String>
+    )
         throws(JSONReadError)
     {
         let body = try JSONObjectReader(value, at: path, expected: "an event object")
@@ -173,7 +177,9 @@ struct Outgoing {
                 throw body.fail("result", "must be 'allow' or 'deny'")
             }
             denyMessage = try body.string("deny_message")
-            guard let use = Self.pending(id, in: session, kind: .confirmation), !answered.contains(use.key) else {
+            guard let use = PendingRequests.find(id, .confirmation, in: session, cache: &requests),
+                !answered.contains(use.key)
+            else {
                 throw body.fail("tool_use_id", "'\(id)' names no tool use waiting for a confirmation")
             }
             answered.insert(use.key)
@@ -183,7 +189,9 @@ struct Outgoing {
         case "user.custom_tool_result":
             let id = try body.requiredString("custom_tool_use_id")
             _ = try body.bool("is_error")
-            guard let use = Self.pending(id, in: session, kind: .customResult), !answered.contains(use.key) else {
+            guard let use = PendingRequests.find(id, .customResult, in: session, cache: &requests),
+                !answered.contains(use.key)
+            else {
                 throw body.fail("custom_tool_use_id", "'\(id)' names no custom tool use waiting for its result")
             }
             answered.insert(use.key)
@@ -192,7 +200,9 @@ struct Outgoing {
         case "user.tool_result":
             let id = try body.requiredString("tool_use_id")
             _ = try body.bool("is_error")
-            guard let use = Self.pending(id, in: session, kind: .toolResult), !answered.contains(use.key) else {
+            guard let use = PendingRequests.find(id, .toolResult, in: session, cache: &requests),
+                !answered.contains(use.key)
+            else {
                 throw body.fail("tool_use_id", "'\(id)' names no tool use waiting for its result")
             }
             answered.insert(use.key)
@@ -229,34 +239,65 @@ struct Outgoing {
 
     enum Answer { case confirmation, customResult, toolResult }
 
-    /// The tool use `id` names (its `toolu_...` id or its event's `evt_...` id)
-    /// when it still waits for this kind of answer: its key and thread.
-    static func pending(_ id: String, in session: Session, kind: Answer) -> (key: String, threadID: String)? {
-        // The tool use `id` names, by either of its ids, then whether a later event answered it.
-        var found: (key: String, eventID: String, threadID: String)?
+}
+
+/// The requests of a session that wait for the client's answer, found in one pass
+/// over its events (once per request that answers any): tool uses that ask for a
+/// confirmation, tool uses without a result, custom tool uses without a result.
+/// Each is known by its `toolu_...` id and by its event's id; a request whose turn
+/// was cancelled or interrupted is void.
+struct PendingRequests {
+    typealias Request = (key: String, eventID: String, threadID: String)
+    private var asks: [String: Request] = [:]
+    private var uses: [String: Request] = [:]
+    private var customs: [String: Request] = [:]
+
+    init(_ session: Session) {
         for event in session.log.events {
-            switch (kind, event.type) {
-            case (.confirmation, "agent.tool_use"), (.toolResult, "agent.tool_use"):
+            switch event.type {
+            case "agent.tool_use":
                 let json = event.json
-                let toolUse = json["tool_use_id"]?.stringValue ?? event.id
-                guard id == toolUse || id == event.id else { continue }
-                if kind == .confirmation && json["evaluated_permission"]?.stringValue != "ask" { continue }
-                found = (toolUse, event.id, event.threadID)
-            case (.customResult, "agent.custom_tool_use"):
-                if event.id == id { found = (event.id, event.id, event.threadID) }
-            case (.confirmation, "user.tool_confirmation"), (.toolResult, "agent.tool_result"),
-                (.toolResult, "user.tool_result"):
-                if let f = found, let answered = event.json["tool_use_id"]?.stringValue,
-                    answered == f.key || answered == f.eventID
-                {
-                    found = nil
+                let request = (json["tool_use_id"]?.stringValue ?? event.id, event.id, event.threadID)
+                uses[request.0] = request
+                uses[event.id] = request
+                if json["evaluated_permission"]?.stringValue == "ask" {
+                    asks[request.0] = request
+                    asks[event.id] = request
                 }
-            case (.customResult, "user.custom_tool_result"):
-                if let f = found, event.json["custom_tool_use_id"]?.stringValue == f.key { found = nil }
+            case "agent.custom_tool_use":
+                customs[event.id] = (event.id, event.id, event.threadID)
+            case "user.tool_confirmation":
+                Self.close(&asks, event.json["tool_use_id"]?.stringValue)
+            case "agent.tool_result", "user.tool_result":
+                Self.close(&uses, event.json["tool_use_id"]?.stringValue)
+            case "user.custom_tool_result":
+                Self.close(&customs, event.json["custom_tool_use_id"]?.stringValue)
             default:
                 continue
             }
         }
-        return found.map { ($0.key, $0.threadID) }
+        for key in session.voided {
+            Self.close(&asks, key)
+            Self.close(&customs, key)
+        }
+    }
+
+    private static func close(_ table: inout [String: Request], _ id: String?) {
+        guard let id, let request = table[id] else { return }
+        table[request.key] = nil
+        table[request.eventID] = nil
+    }
+
+    static func find(_ id: String, _ kind: Outgoing.Answer, in session: Session, cache: inout PendingRequests?)
+        -> (key: String, threadID: String)?
+    {
+        if cache == nil { cache = PendingRequests(session) }
+        let table: [String: Request]
+        switch kind {
+        case .confirmation: table = cache!.asks
+        case .toolResult: table = cache!.uses
+        case .customResult: table = cache!.customs
+        }
+        return table[id].map { ($0.key, $0.threadID) }
     }
 }

@@ -13,7 +13,7 @@ extension Store {
         threadsByID = other.threadsByID
         tokens = other.tokens
         tokensRequired = other.tokensRequired
-        agenda = other.agenda
+        pending = other.pending
         stepCounter = other.stepCounter
         timelines = other.timelines
         observer?.worldReplaced()

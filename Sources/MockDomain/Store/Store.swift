@@ -42,8 +42,8 @@ public final class Store {
     /// its timer.
     public var agendaChanged: (() -> Void)?
 
-    /// Steps of running turns, earliest first (`Store+Agenda`).
-    public internal(set) var agenda: [ScheduledStep] = []
+    /// Steps of running turns (`Store+Agenda`).
+    var pending = Agenda()
     var stepCounter = 0
     /// Timelines in progress, by thread (`Store+Timelines`).
     var timelines: [String: Timeline] = [:]
