@@ -202,10 +202,14 @@ SCHEMAS: dict = {
     "StopReason": {
         "type": "object",
         "description": "`{}` while running; `{\"type\": \"end_turn\"}` after a finished turn; "
-        "`{\"type\": \"archive\"}` once archived. Kept as given when a test sets one through the control API "
-        "(any object).",
+        "`{\"type\": \"requires_action\", \"event_ids\": [...]}` while a scripted turn waits for the client (a "
+        "confirmation or a custom tool result); `{\"type\": \"archive\"}` once archived. Kept as given when a test "
+        "sets one through the control API (any object).",
         "additionalProperties": True,
-        "properties": {"type": {"description": "A string in what the server writes."}},
+        "properties": {
+            "type": {"description": "A string in what the server writes."},
+            "event_ids": {"description": "With `requires_action`: the events the client must answer (a list of ids)."},
+        },
     },
     "SessionThread": {
         "type": "object",
@@ -453,6 +457,8 @@ SCHEMAS: dict = {
     "AgentThreadMessageSentEvent": {
         "allOf": [ref("Event")],
         "type": "object",
+        "description": "On the sender: a child's task or a follow-up (`coordinator_to_child`), or a child's report "
+        "(`child_to_coordinator`).",
         "required": ["type", "turn_id", "direction", "content", "from_session_thread_id", "to_session_thread_id"],
         "properties": {
             "type": {"const": "agent.thread_message_sent"},
@@ -466,6 +472,7 @@ SCHEMAS: dict = {
     "AgentThreadMessageReceivedEvent": {
         "allOf": [ref("Event")],
         "type": "object",
+        "description": "On the receiver: a report reaching the coordinator, or a follow-up taken from a child's mailbox.",
         "required": [
             "type",
             "turn_id",
@@ -492,8 +499,110 @@ SCHEMAS: dict = {
         "properties": {
             "type": {"const": "agent.tool_result"},
             "tool_use_id": {"type": "string"},
-            "content": ref("Content"),
+            "content": {
+                "description": "Text blocks or a string (`Agent cancelled.`); a scripted tool's non-string `result` "
+                "as given."
+            },
             "is_error": {"type": "boolean"},
+        },
+    },
+    "AgentToolUseEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "A tool call: the `Agent` tool when a child is started (`input`: `agent_id`, `name`, "
+        "`prompt`), or a scripted `tool` or `confirm` step (`evaluated_permission: \"ask\"` when the client must "
+        "confirm it).",
+        "required": ["type", "tool_use_id", "name", "input"],
+        "properties": {
+            "type": {"const": "agent.tool_use"},
+            "tool_use_id": {"type": "string", "description": "`toolu_…` (or the id a test gave a control-API child)."},
+            "name": {"type": "string"},
+            "input": {"description": "As given."},
+            "evaluated_permission": {"const": "ask"},
+        },
+    },
+    "AgentThinkingEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "Written by a script's `thinking` step.",
+        "required": ["type", "content"],
+        "properties": {
+            "type": {"const": "agent.thinking"},
+            "content": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "thinking"],
+                    "properties": {"type": {"const": "thinking"}, "thinking": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "AgentMcpToolUseEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "Written by a script's `tool` step with `mcp_server`.",
+        "required": ["type", "mcp_server_name", "name", "input"],
+        "properties": {
+            "type": {"const": "agent.mcp_tool_use"},
+            "mcp_server_name": {"type": "string"},
+            "name": {"type": "string"},
+            "input": {"description": "As given."},
+        },
+    },
+    "AgentMcpToolResultEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "required": ["type", "mcp_tool_use_id", "content", "is_error"],
+        "properties": {
+            "type": {"const": "agent.mcp_tool_result"},
+            "mcp_tool_use_id": {"type": "string", "description": "The `agent.mcp_tool_use` event's id."},
+            "content": {"description": "Text blocks, or the script's non-string `result` as given."},
+            "is_error": {"type": "boolean"},
+        },
+    },
+    "AgentCustomToolUseEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "Written by a script's `custom_tool` step; answered with a `user.custom_tool_result` naming this "
+        "event's id.",
+        "required": ["type", "name", "input"],
+        "properties": {
+            "type": {"const": "agent.custom_tool_use"},
+            "name": {"type": "string"},
+            "input": {"description": "As given."},
+        },
+    },
+    "SpanModelRequestStartEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "A model request began (a script's `usage` step).",
+        "required": ["type"],
+        "properties": {"type": {"const": "span.model_request_start"}},
+    },
+    "SpanModelRequestEndEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "A model request ended; its `model_usage` is added to the session's `usage`.",
+        "required": ["type", "model_request_start_id", "model_usage"],
+        "properties": {
+            "type": {"const": "span.model_request_end"},
+            "model_request_start_id": {"type": "string", "description": "The `span.model_request_start` event's id."},
+            "model_usage": ref("Usage"),
+        },
+    },
+    "SessionErrorEvent": {
+        "allOf": [ref("Event")],
+        "type": "object",
+        "description": "An error reported on the coordinator (a script's `error` step: the object as given).",
+        "required": ["type", "error"],
+        "properties": {
+            "type": {"const": "session.error"},
+            "error": {
+                "type": "object",
+                "required": ["type", "message"],
+                "properties": {"type": {"type": "string"}, "message": {"type": "string"}},
+            },
         },
     },
     "SessionList": None,  # filled below by list_of()
@@ -767,32 +876,8 @@ SCHEMAS: dict = {
             "steps_pending": {"type": "integer", "minimum": 0},
         },
     },
-    "AgendaStep": {
-        "type": "object",
-        "description": "A pending step of a running turn, due at `due_at` on the mock's clock.",
-        "required": ["seq", "session_thread_id", "due_at", "kind"],
-        "additionalProperties": False,
-        "properties": {
-            "seq": {"type": "integer", "minimum": 1, "description": "Scheduling order; steps due together play in it."},
-            "session_thread_id": {"type": "string"},
-            "due_at": TIMESTAMP,
-            "kind": {
-                "enum": ["preview_start", "preview_delta", "agent_message", "end_turn"],
-                "description": "`preview_start` / `preview_delta`: an `event_start` / `event_delta` frame for streams "
-                "that asked for previews; `agent_message`: the `agent.message` is written; `end_turn`: the thread goes idle.",
-            },
-            "event_id": {"type": "string", "description": "The event previewed or written (not on `end_turn`)."},
-            "event_type": {"type": "string", "description": "On `preview_start`."},
-            "index": {"type": "integer", "minimum": 0, "description": "On `preview_delta`."},
-            "text": {"type": "string", "description": "On `preview_delta` and `agent_message`."},
-        },
-    },
-    "Agenda": {
-        "type": "object",
-        "required": ["data"],
-        "additionalProperties": False,
-        "properties": {"data": {"type": "array", "items": ref("AgendaStep")}},
-    },
+    "AgendaStep": None,  # filled below (scripts)
+    "Agenda": None,
     "ClockFreezeRequest": {
         "type": "object",
         "properties": {"at": {**nullable(TIMESTAMP), "description": "Freeze here; now when absent."}},
@@ -1086,7 +1171,7 @@ SCHEMAS: dict = {
     "FixtureAgent": {
         "type": "object",
         "description": "One version of an agent: the `Agent` object's fields; only `id` and `name` are required "
-        "(`model` defaults to `ultimate`, `version` to 1). Unknown fields are refused.",
+        "(`model` defaults to `ultimate`, `version` to 1), plus the mock's `script`. Unknown fields are refused.",
         "required": ["id", "name"],
         "additionalProperties": False,
         "properties": {
@@ -1108,6 +1193,10 @@ SCHEMAS: dict = {
             "archived_at": TIMESTAMP,
             "created_at": TIMESTAMP,
             "updated_at": TIMESTAMP,
+            "script": {
+                "description": "What its threads do with a message (`start` may name any agent of the fixture).",
+                "oneOf": [ref("Script"), {"type": "null"}],
+            },
         },
     },
     "FixtureMailboxMessage": {
@@ -1278,6 +1367,343 @@ SCHEMAS["EventDelta"] = {
         },
     },
 }
+# ---------------------------------------------------------------------------
+# Scripts (fixtures/README.md, "Scripts"): an agent's rules and steps, the
+# agenda that shows them playing. The schemas say no less than the reader
+# accepts (null is "absent" for every optional field); what JSON Schema cannot
+# say (a `start` of a roster agent, a `wait` for a child started earlier, nothing
+# after `end_turn` or `report`, a regex that compiles, a preview no longer than
+# its delay, no rule after an "any" rule) is a 400 naming the JSON path.
+# ---------------------------------------------------------------------------
+
+AFTER_MS = {
+    "type": ["integer", "null"],
+    "minimum": 0,
+    "maximum": 86400000,
+    "description": "Milliseconds after the previous step, on the mock's clock (default 0).",
+}
+STEPS = {"type": ["array", "null"], "items": ref("ScriptStep")}
+
+
+def step_kind(kind: str, value: dict, description: str, **extra: dict) -> dict:
+    return {
+        "title": kind,
+        "type": "object",
+        "description": description,
+        "required": [kind],
+        "additionalProperties": False,
+        "properties": {kind: value, "after_ms": AFTER_MS, **extra},
+    }
+
+
+def strict_object(required: list[str], properties: dict, description: str | None = None) -> dict:
+    out = {"type": "object", "required": required, "additionalProperties": False, "properties": properties}
+    if description:
+        out = {"description": description, **out}
+    return out
+
+
+STEP_KINDS = [
+    step_kind(
+        "message",
+        {"type": "string", "description": "The text; `{{message}}` and `{{report:label}}` are filled in."},
+        "An `agent.message` (one text block).",
+        preview={
+            "description": "Previews for streams that asked for `agent.message` deltas: `true` is 3 deltas over the "
+            "last 300 ms of `after_ms` (less when `after_ms` is shorter); `over_ms` may not exceed `after_ms` (400).",
+            "oneOf": [
+                {"type": ["boolean", "null"]},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "deltas": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000, "description": "Default 3."},
+                        "over_ms": {
+                            "type": ["integer", "null"],
+                            "minimum": 0,
+                            "maximum": 86400000,
+                            "description": "Default: 300, or `after_ms` when shorter.",
+                        },
+                    },
+                },
+            ],
+        },
+    ),
+    step_kind(
+        "thinking",
+        {"type": "string"},
+        "An `agent.thinking`. With `after_ms` above 0, streams that asked for `agent.thinking` previews get its "
+        "`event_start` 100 ms (or `after_ms`, when shorter) before it.",
+        preview={"description": "Accepted and ignored (any value): a thinking step's preview is always the one above."},
+    ),
+    step_kind(
+        "tool",
+        strict_object(
+            ["name"],
+            {
+                "name": {"type": "string"},
+                "input": {"description": "Any JSON value (default `{}`)."},
+                "result": {"description": "A string (written as one text block) or any JSON value kept as given; default `\"\"`."},
+                "is_error": {"type": ["boolean", "null"]},
+                "mcp_server": {"type": ["string", "null"], "description": "Makes it an MCP tool call."},
+            },
+        ),
+        "`agent.tool_use` and its `agent.tool_result`; with `mcp_server`, `agent.mcp_tool_use` and "
+        "`agent.mcp_tool_result`.",
+    ),
+    step_kind(
+        "confirm",
+        strict_object(
+            ["name"],
+            {
+                "name": {"type": "string"},
+                "input": {"description": "Any JSON value (default `{}`)."},
+                "result": {"description": "The tool's result when allowed (as for `tool`)."},
+            },
+        ),
+        "An `agent.tool_use` with `evaluated_permission: \"ask\"`; the thread and the session go idle with "
+        "`stop_reason: {\"type\": \"requires_action\", \"event_ids\": [...]}` until a `user.tool_confirmation` "
+        "names it; then the tool's result, the matching branch, and the steps after this one.",
+        allow={**STEPS, "description": "Steps played when allowed."},
+        deny={**STEPS, "description": "Steps played when denied."},
+    ),
+    step_kind(
+        "custom_tool",
+        strict_object(["name"], {"name": {"type": "string"}, "input": {"description": "Any JSON value (default `{}`)."}}),
+        "An `agent.custom_tool_use`; idle with `requires_action` until a `user.custom_tool_result` names it.",
+    ),
+    step_kind(
+        "usage",
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                k: {"type": ["integer", "null"], "minimum": 0, "maximum": 2147483647}
+                for k in ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
+            },
+        },
+        "`span.model_request_start` and `span.model_request_end` with these counts as `model_usage` (absent: 0), "
+        "summed into the session's `usage`.",
+    ),
+    step_kind(
+        "error",
+        {
+            "type": "object",
+            "required": ["type", "message"],
+            "properties": {"type": {"type": "string"}, "message": {"type": "string"}},
+            "description": "Other fields are kept.",
+        },
+        "A `session.error` on the coordinator with this object as `error`; the timeline goes on.",
+    ),
+    step_kind(
+        "end_turn",
+        {"oneOf": [{"const": True}, {"type": "object", "maxProperties": 0}], "description": "`true` (or `{}`)."},
+        "The turn ends here (the thread goes idle); no step may follow.",
+    ),
+    step_kind(
+        "start",
+        strict_object(
+            ["agent", "task"],
+            {
+                "agent": {
+                    "description": "A roster agent's id or name, or `{id, version?}`.",
+                    "oneOf": [
+                        {"type": "string", "minLength": 1},
+                        {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {
+                                "id": {"type": "string"},
+                                "version": {"type": ["integer", "null"], "minimum": 1, "maximum": 2147483647},
+                            },
+                        },
+                    ],
+                },
+                "as": {"type": ["string", "null"], "description": "The child's label for later steps (default: `agent`)."},
+                "task": {"type": "string", "description": "Sent to the child; `{{message}}` is filled in."},
+                "steps": {**STEPS, "description": "The child's own steps (else its agent's script, else the default child turn)."},
+            },
+        ),
+        "Coordinator only. The `Agent` tool's `agent.tool_use`, then the child (`session.thread_created`, the task "
+        "as `agent.thread_message_sent`, `session.thread_status_running`); the coordinator goes on at once.",
+    ),
+    step_kind(
+        "wait",
+        {
+            "oneOf": [{"type": "string"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}],
+            "description": "Labels of children an earlier step started.",
+        },
+        "Coordinator only. Takes each child's report as the `Agent` tool's `agent.tool_result`, `blocked` until it comes.",
+    ),
+    step_kind(
+        "report",
+        {"type": "string"},
+        "A child's report to its coordinator (`agent.thread_message_sent` / `_received`); the child goes idle; no "
+        "step may follow. On a coordinator: an `agent.message` that ends the turn.",
+    ),
+    step_kind(
+        "send",
+        strict_object(["to", "message"], {"to": {"type": "string", "description": "A child's label."}, "message": {"type": "string"}}),
+        "Coordinator only. A follow-up in the child's mailbox (`agent.thread_message_sent`), delivered when its turn ends.",
+    ),
+    step_kind(
+        "archive",
+        {"type": "string", "description": "A child's label."},
+        "Coordinator only. Archives the child by the archive rules (an idle child; otherwise nothing happens).",
+    ),
+]
+SCRIPT_STEP_NAMES = [s["title"] for s in STEP_KINDS]
+
+SCHEMAS["ScriptStep"] = {
+    "description": "One step: an object with exactly one kind and an optional `after_ms`. Unknown fields, two kinds "
+    "in one step, and a step that can never be reached are 400. Coordinator steps (`start`, `wait`, `send`, "
+    "`archive`) are refused in a child's inline steps and skipped when a child plays its agent's script.",
+    "oneOf": STEP_KINDS,
+}
+SCHEMAS["ScriptMatch"] = {
+    "description": "Which messages a rule answers: `\"any\"` (also when absent), or exactly one of `equals`, "
+    "`contains`, `matches` (a Swift regular expression; `(?i)` for case-insensitive) or `any`.",
+    "oneOf": [
+        {"type": "null"},
+        {"const": "any"},
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "additionalProperties": False,
+            "properties": {
+                "equals": {"type": "string"},
+                "contains": {"type": "string"},
+                "matches": {"type": "string"},
+                "any": {"description": "Any value."},
+            },
+        },
+    ],
+}
+SCHEMAS["ScriptRule"] = {
+    "type": "object",
+    "description": "Tried in order against the text of each `user.message` (or a child's task or follow-up); the "
+    "first that matches plays its steps. A rule after one that matches any message is 400.",
+    "required": ["steps"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": ["string", "null"], "description": "Shown in the agenda's `turns`."},
+        "when": ref("ScriptMatch"),
+        "steps": {"type": "array", "items": ref("ScriptStep")},
+    },
+}
+SCHEMAS["Script"] = {
+    "type": "array",
+    "description": "An agent's script (the mock's own addition): rules tried in order; a message no rule matches "
+    "gets the default turn. Checked when loaded: errors name the JSON path (`script[0].steps[1].start.agent`).",
+    "items": ref("ScriptRule"),
+    "examples": [
+        [
+            {
+                "name": "research",
+                "when": {"contains": "research"},
+                "steps": [
+                    {"thinking": "I will ask the researcher.", "after_ms": 100},
+                    {"start": {"agent": "Research Agent", "as": "r", "task": "Research: {{message}}"}},
+                    {"wait": "r"},
+                    {"message": "Found: {{report:r}}", "after_ms": 300, "preview": True},
+                ],
+            },
+            {"steps": [{"usage": {"input_tokens": 10, "output_tokens": 5}}, {"message": "Hello.", "after_ms": 100}]},
+        ]
+    ],
+}
+SCHEMAS["ScriptRequest"] = {
+    "type": "object",
+    "description": "`script` is required (null removes the script); unknown fields are refused.",
+    "required": ["script"],
+    "additionalProperties": False,
+    "properties": {"script": {"oneOf": [ref("Script"), {"type": "null"}]}},
+    "examples": [{"script": SCHEMAS["Script"]["examples"][0]}, {"script": None}],
+}
+SCHEMAS["AgentWithScript"] = copy.deepcopy(SCHEMAS["Agent"])
+SCHEMAS["AgentWithScript"]["description"] = "The agent in the fixture form: the `Agent` object, plus `script` when it has one."
+SCHEMAS["AgentWithScript"]["properties"]["script"] = ref("Script")
+
+# The agenda: what `GET /_mock/sessions/{session_id}/agenda` answers.
+AGENDA_BASE = {
+    "seq": {"type": "integer", "minimum": 1, "description": "Scheduling order; steps due together play in it."},
+    "session_thread_id": {"type": "string"},
+    "due_at": TIMESTAMP,
+}
+
+
+def agenda_kind(kind: str, description: str, **fields: dict) -> dict:
+    return strict_object(
+        ["seq", "session_thread_id", "due_at", "kind", *fields],
+        {**AGENDA_BASE, "kind": {"const": kind}, **fields},
+        description,
+    ) | {"title": kind}
+
+
+SCHEMAS["AgendaStep"] = {
+    "description": "A pending step of a running turn, due at `due_at` on the mock's clock.",
+    "oneOf": [
+        agenda_kind(
+            "preview_start",
+            "An `event_start` frame for streams that asked for previews.",
+            event_id={"type": "string", "pattern": "^evt_", "description": "The event it announces."},
+            event_type={"enum": ["agent.message", "agent.thinking"]},
+        ),
+        agenda_kind(
+            "preview_delta",
+            "An `event_delta` frame of a previewed message.",
+            event_id={"type": "string", "pattern": "^evt_"},
+            index={"type": "integer", "minimum": 0},
+            text={"type": "string"},
+        ),
+        agenda_kind(
+            "step",
+            "The thread's timeline plays its next step.",
+            step={"enum": SCRIPT_STEP_NAMES, "description": "The step's kind."},
+        ),
+    ],
+}
+SCHEMAS["AgendaTimeline"] = strict_object(
+    ["session_thread_id", "next_step", "waiting"],
+    {
+        "session_thread_id": {"type": "string"},
+        "next_step": {"enum": [*SCRIPT_STEP_NAMES, None], "description": "The kind of the step it plays next."},
+        "waiting": {
+            "description": "null, or what the timeline waits for: a child's report, or the client's answer.",
+            "oneOf": [
+                {"type": "null"},
+                strict_object(["kind", "session_thread_id"], {"kind": {"const": "child"}, "session_thread_id": {"type": "string"}}),
+                strict_object(["kind", "tool_use_id"], {"kind": {"const": "confirmation"}, "tool_use_id": {"type": "string"}}),
+                strict_object(
+                    ["kind", "custom_tool_use_id"],
+                    {"kind": {"const": "custom_tool_result"}, "custom_tool_use_id": {"type": "string"}},
+                ),
+            ],
+        },
+    },
+    "A thread's timeline in progress.",
+)
+SCHEMAS["AgendaTurn"] = strict_object(
+    ["turn_id", "session_thread_id", "rule", "rule_name", "default"],
+    {
+        "turn_id": {"type": "string"},
+        "session_thread_id": {"type": "string"},
+        "rule": {"type": ["integer", "null"], "minimum": 0, "description": "The index of the rule played; null for the default turn."},
+        "rule_name": {"type": ["string", "null"]},
+        "default": {"type": "boolean", "description": "No rule matched (or no script): the default turn."},
+    },
+    "A turn a `user.message` started on the coordinator, and the rule it played.",
+)
+SCHEMAS["Agenda"] = strict_object(
+    ["data", "timelines", "turns"],
+    {
+        "data": {"type": "array", "items": ref("AgendaStep"), "description": "Pending steps, in the order they will play."},
+        "timelines": {"type": "array", "items": ref("AgendaTimeline")},
+        "turns": {"type": "array", "items": ref("AgendaTurn"), "description": "Oldest first."},
+    },
+)
+
 # The fixture reader takes null for an optional field as "absent" (except `metadata`), and it
 # ignores an `agent` it cannot use when `agent_id` (or, for a thread, the session's agent) serves.
 for _name in ("FixtureAgent", "FixtureMailboxMessage", "FixtureEvent", "FixtureThread", "FixtureSession"):
@@ -1993,7 +2419,8 @@ CONTROL_OPERATIONS = [
         "mockAdvanceClock",
         "Advance the clock",
         {
-            "description": "Plays every scripted step due by the new time, each at its own due time, before it answers.",
+            "description": "Plays the scripted steps due by the new time, each at its own due time, before it answers "
+            "(at most 10,000 per call; the rest play on the next move). Past `9999-12-31T23:59:59.999Z` is 400.",
             "requestBody": body("ClockAdvanceRequest"),
             "responses": {"200": json_response("The clock and the steps.", ref("ClockSteps")), **errors("400", "413")},
         },
@@ -2011,7 +2438,8 @@ CONTROL_OPERATIONS = [
         "mockRunUntilIdle",
         "Run the clock until no scripted step is pending",
         {
-            "description": "Advances the clock step by step until every turn has ended or waits for the client.",
+            "description": "Advances the clock step by step until every turn has ended or waits for the client (at "
+            "most 100,000 steps; `steps_pending` tells what is left).",
             "requestBody": body("EmptyRequest", required=False),
             "responses": {"200": json_response("The clock and the steps.", ref("ClockSteps")), **errors("400", "413")},
         },
@@ -2036,7 +2464,26 @@ CONTROL_OPERATIONS = [
         "A session's pending scripted steps",
         {
             "parameters": [p("SessionId")],
-            "responses": {"200": json_response("The steps, in the order they will play.", ref("Agenda")), **errors("404")},
+            "description": "`data`: the pending steps (previews and timeline steps) in the order they will play; "
+            "`timelines`: each thread's next step and what it waits for; `turns`: which script rule each turn played.",
+            "responses": {"200": json_response("The agenda.", ref("Agenda")), **errors("404")},
+        },
+    ),
+    (
+        "put",
+        "/agents/{agent_id}/script",
+        "mockSetScript",
+        "Set or remove an agent's script",
+        {
+            "description": "Replaces the script of every version of the agent (null removes it); its threads follow "
+            "the new script from their next turn. Checked as a fixture's script: a bad one is 400 naming its JSON path "
+            "(`param`: `script[0].steps[1].start.agent`) and nothing changes.",
+            "parameters": [p("AgentId")],
+            "requestBody": body("ScriptRequest"),
+            "responses": {
+                "200": json_response("The agent's latest version in the fixture form.", ref("AgentWithScript")),
+                **errors("400", "404", "413"),
+            },
         },
     ),
     (
