@@ -159,11 +159,14 @@ public final class Session {
         self.log = log
         self.usage = usage
         announcedStatus = status
+        announcedStopReason = idleStopReason
+    }
+
+    /// Why the session is idle: `requires_action` naming every event its threads
+    /// wait to have answered, else `end_turn`.
+    var idleStopReason: JSON {
         var waitingFor: [JSON] = []
-        for t in threads where t.status == .idle && t.stopReason["type"]?.stringValue == "requires_action" {
-            waitingFor += t.stopReason["event_ids"]?.arrayValue ?? []
-        }
-        announcedStopReason =
-            waitingFor.isEmpty ? ["type": "end_turn"] : ["type": "requires_action", "event_ids": .array(waitingFor)]
+        for t in threads where t.waitsForClient { waitingFor += t.stopReason["event_ids"]?.arrayValue ?? [] }
+        return waitingFor.isEmpty ? ["type": "end_turn"] : ["type": "requires_action", "event_ids": .array(waitingFor)]
     }
 }

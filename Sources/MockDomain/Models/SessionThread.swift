@@ -50,6 +50,11 @@ public final class SessionThread {
     public var waitingOn: WaitTarget? { state.waitingOn }
     public var events: [StoredEvent] { log.events }
 
+    /// Idle, with a scripted turn waiting for the client's answer (`requires_action`).
+    public var waitsForClient: Bool {
+        status == .idle && stopReason["type"]?.stringValue == "requires_action"
+    }
+
     /// The API object, in the seed's key order.
     public var json: JSON {
         .object([

@@ -137,16 +137,13 @@ extension Store {
             addEvent(to: ensureCoordinator(session), type: "session.status_running", fields: [], at: now)
             return
         }
-        var waitingFor: [JSON] = []
-        for t in session.threads where waitsForClient(t) { waitingFor += t.stopReason["event_ids"]?.arrayValue ?? [] }
-        let stopReason: JSON =
-            waitingFor.isEmpty ? ["type": "end_turn"] : ["type": "requires_action", "event_ids": .array(waitingFor)]
+        let stopReason = session.idleStopReason
         // Idle again, or idle for another reason (a wait for the client cancelled).
         guard session.announcedStatus != "idle" || session.announcedStopReason != stopReason else { return }
         session.announcedStatus = status
         session.announcedStopReason = stopReason
         addEvent(
             to: ensureCoordinator(session), type: "session.status_idle", fields: [("stop_reason", stopReason)], at: now)
-        if waitingFor.isEmpty { session.turnID = nil }
+        if stopReason["type"] == "end_turn" { session.turnID = nil }
     }
 }

@@ -87,23 +87,12 @@ extension Store {
     /// thread waiting on an interrupted one gets `Agent interrupted.`.
     func interrupt(_ session: Session, only target: SessionThread?, at now: Int64) {
         let threads = target.map { [$0] } ?? session.threads
-        for thread in threads where thread.status == .running || thread.status == .blocked || waitsForClient(thread) {
+        for thread in threads where thread.status == .running || thread.status == .blocked || thread.waitsForClient {
             dropSteps(sessionID: session.id, threadID: thread.id)
             transition(thread, to: .idle, stopReason: ["type": "end_turn"], at: now)
             release(waitersOn: thread, in: session, content: "Agent interrupted.", at: now)
         }
         settle(session)
-        closeTurnIfDone(session)
-    }
-
-    /// An idle thread whose turn waits for the client's answer.
-    func waitsForClient(_ thread: SessionThread) -> Bool {
-        thread.status == .idle && thread.stopReason["type"]?.stringValue == "requires_action"
-    }
-
-    /// The session is idle and nothing waits for the client: the turn is over.
-    func closeTurnIfDone(_ session: Session) {
-        if session.status == "idle" && !session.threads.contains(where: waitsForClient) { session.turnID = nil }
     }
 
     /// `POST /sessions/{id}/cancel`: the turn stops; every thread that runs or
@@ -117,11 +106,10 @@ extension Store {
         dropSteps(sessionID: session.id)
         for thread in session.threads {
             cancelPendingMessages(of: thread)
-            guard thread.status == .running || thread.status == .blocked || waitsForClient(thread) else { continue }
+            guard thread.status == .running || thread.status == .blocked || thread.waitsForClient else { continue }
             transition(thread, to: .idle, stopReason: ["type": "end_turn"], at: now)
         }
         settle(session)
-        closeTurnIfDone(session)
         return wasRunning
     }
 }
@@ -161,6 +149,19 @@ struct Outgoing {
         self.type = type
         var thread: SessionThread?
         var text = ""
+        /// The request an answer names by `field`, claimed once per request body.
+        func claim(_ field: String, _ kind: Answer, _ what: String) throws(JSONReadError)
+            -> (String, SessionThread?)
+        {
+            let id = try body.requiredString(field)
+            guard let use = PendingRequests.find(id, kind, in: session, cache: &requests),
+                !answered.contains(use.key)
+            else {
+                throw body.fail(field, "'\(id)' names no \(what)")
+            }
+            answered.insert(use.key)
+            return (use.key, session.thread(use.threadID))
+        }
         switch type {
         case "user.message":
             text = try Self.content(body)
@@ -172,41 +173,19 @@ struct Outgoing {
                 thread = t
             }
         case "user.tool_confirmation":
-            let id = try body.requiredString("tool_use_id")
             guard let result = try body.string("result"), result == "allow" || result == "deny" else {
                 throw body.fail("result", "must be 'allow' or 'deny'")
             }
             denyMessage = try body.string("deny_message")
-            guard let use = PendingRequests.find(id, .confirmation, in: session, cache: &requests),
-                !answered.contains(use.key)
-            else {
-                throw body.fail("tool_use_id", "'\(id)' names no tool use waiting for a confirmation")
-            }
-            answered.insert(use.key)
-            thread = session.thread(use.threadID)
-            answers = use.key
             allowed = result == "allow"
+            (answers, thread) = try claim("tool_use_id", .confirmation, "a tool use waiting for a confirmation")
         case "user.custom_tool_result":
-            let id = try body.requiredString("custom_tool_use_id")
             _ = try body.bool("is_error")
-            guard let use = PendingRequests.find(id, .customResult, in: session, cache: &requests),
-                !answered.contains(use.key)
-            else {
-                throw body.fail("custom_tool_use_id", "'\(id)' names no custom tool use waiting for its result")
-            }
-            answered.insert(use.key)
-            thread = session.thread(use.threadID)
-            answers = use.key
+            (answers, thread) = try claim(
+                "custom_tool_use_id", .customResult, "a custom tool use waiting for its result")
         case "user.tool_result":
-            let id = try body.requiredString("tool_use_id")
             _ = try body.bool("is_error")
-            guard let use = PendingRequests.find(id, .toolResult, in: session, cache: &requests),
-                !answered.contains(use.key)
-            else {
-                throw body.fail("tool_use_id", "'\(id)' names no tool use waiting for its result")
-            }
-            answered.insert(use.key)
-            thread = session.thread(use.threadID)
+            (answers, thread) = try claim("tool_use_id", .toolResult, "a tool use waiting for its result")
         default:
             break
         }
