@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from support.mockserver import (
+    error_of,
     SEED_CHILD,
     SEED_COORDINATOR,
     SEED_EVENTS,
@@ -30,18 +31,6 @@ CHILD_PATH = f"/v1/sessions/{SEED_SESSION}/threads/{SEED_CHILD}"
 COORD_AGENT = "agent_019f000000000000000000000000001a"
 FROZEN_AT = "2026-06-15T09:00:00.000Z"
 FROZEN_MS = 1781514000000  # FROZEN_AT in Unix milliseconds
-
-
-def error_of(r, status: int, etype: str) -> dict:
-    """Asserts the API's error envelope (section 3) and returns its `error` object."""
-    assert r.status == status, r.text
-    body = r.json()
-    assert body["type"] == "error", body
-    assert body["request_id"] == r.headers["x-request-id"] == r.headers["request-id"]
-    assert body["error"]["type"] == etype, body
-    assert r.headers["content-type"] == "application/json"
-    assert "x-mock-version" in r.headers
-    return body["error"]
 
 
 def id_millis(ident: str) -> int:

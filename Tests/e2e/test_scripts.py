@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from support.mockserver import SEED_CHILD, SEED_COORDINATOR, SEED_SESSION, binary_path, wait_until
+from support.mockserver import SEED_CHILD, SEED_COORDINATOR, SEED_SESSION, binary_path, wait_until, error_of
 from support.sse import SSEClient, expected_frame
 
 COORD_AGENT = "agent_019f000000000000000000000000001a"
@@ -32,13 +32,6 @@ RESEARCH_TURN = [
     ("coord", "span.model_request_end"), ("coord", "agent.message"), ("coord", "session.thread_status_idle"),
     ("coord", "session.status_idle"),
 ]
-
-
-def error_of(r, status: int, etype: str) -> dict:
-    assert r.status == status, r.text
-    body = r.json()
-    assert body["type"] == "error" and body["error"]["type"] == etype, body
-    return body["error"]
 
 
 def freeze(mock) -> None:

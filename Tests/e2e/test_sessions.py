@@ -9,21 +9,12 @@ nothing can race: the session stays `running` until the test advances the clock.
 
 from __future__ import annotations
 
-from support.mockserver import SEED_CHILD, SEED_COORDINATOR, SEED_SESSION, wait_until
+from support.mockserver import SEED_CHILD, SEED_COORDINATOR, SEED_SESSION, wait_until, error_of
 from support.sse import SSEClient, expected_frame
 
 COORD_AGENT = "agent_019f000000000000000000000000001a"
 BUSY = "Session is currently processing a turn. Cancel the current turn or wait for completion."
 FROZEN_AT = "2026-07-01T10:00:00.000Z"
-
-
-def error_of(r, status: int, etype: str) -> dict:
-    """The API's error envelope (section 3); returns its `error` object."""
-    assert r.status == status, r.text
-    body = r.json()
-    assert body["type"] == "error" and body["error"]["type"] == etype, body
-    assert body["request_id"] == r.headers["x-request-id"]
-    return body["error"]
 
 
 def freeze(mock) -> None:

@@ -217,3 +217,15 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01, message
         if time.monotonic() > deadline:
             raise TimeoutError(f"{message} not met within {timeout}s")
         time.sleep(interval)
+
+
+def error_of(r: "Response", status: int, etype: str) -> dict:
+    """Asserts the API's error envelope (API.md section 3) and returns its `error` object."""
+    assert r.status == status, r.text
+    body = r.json()
+    assert body["type"] == "error", body
+    assert body["request_id"] == r.headers["x-request-id"] == r.headers["request-id"]
+    assert body["error"]["type"] == etype, body
+    assert r.headers["content-type"] == "application/json"
+    assert "x-mock-version" in r.headers
+    return body["error"]
