@@ -42,7 +42,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// Replaces every field called `name` with one field.
     public mutating func set(_ name: String, _ value: String) {
-        remove(name)
+        if fields.contains(where: { Self.sameName($0.name, name) }) { remove(name) }
         fields.append((name: name, value: value))
     }
 

@@ -29,6 +29,10 @@ public struct Query {
     public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
 
     public static func percentDecode<S: StringProtocol>(_ s: S, plusIsSpace: Bool) throws(HTTPRequestError) -> String {
+        // Most segments and values have nothing to decode: keep their bytes as they are.
+        if !s.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
+            return String(s)
+        }
         var out: [UInt8] = []
         let bytes = Array(s.utf8)
         var i = 0
@@ -64,10 +68,29 @@ public struct Query {
 /// The decoded segments of a request path: `/v1/sessions/a%20b/` is
 /// `["v1", "sessions", "a b"]` (a trailing slash is tolerated).
 public enum RequestPath {
-    public static func segments(_ rawPath: String) throws(HTTPRequestError) -> [String] {
-        var parts: [String] = []
-        for seg in rawPath.split(separator: "/", omittingEmptySubsequences: true) {
-            parts.append(try Query.percentDecode(seg, plusIsSpace: false))
+    public static func segments(_ rawPath: String) throws(HTTPRequestError) -> [Substring] {
+        // Slices of the path itself, found on its bytes (splitting on a Character walks
+        // grapheme clusters); only a path with a `%` is decoded.
+        var bounds: [(Int, Int)] = []
+        var hasEscape = false
+        var path = rawPath
+        path.withUTF8 { bytes in
+            var start = 0
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "/") {
+                if i > start { bounds.append((start, i)) }
+                start = i + 1
+            }
+            hasEscape = bytes.contains(UInt8(ascii: "%"))
+        }
+        let utf8 = rawPath.utf8
+        let raw = bounds.map { b in
+            Substring(rawPath[utf8.index(utf8.startIndex, offsetBy: b.0)..<utf8.index(utf8.startIndex, offsetBy: b.1)])
+        }
+        guard hasEscape else { return raw }
+        var parts: [Substring] = []
+        parts.reserveCapacity(raw.count)
+        for seg in raw {
+            parts.append(Substring(try Query.percentDecode(seg, plusIsSpace: false)))
         }
         return parts
     }

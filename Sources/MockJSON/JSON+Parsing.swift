@@ -9,8 +9,10 @@ extension JSON {
     /// Strict RFC 8259 parsing (no comments, no trailing commas, no NaN) with a
     /// nesting limit so that hostile input cannot exhaust the stack.
     public static func parse(_ bytes: [UInt8], maxDepth: Int = 256) throws(JSONSyntaxError) -> JSON {
-        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
-        return try parser.parseDocument()
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSON in
+            var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+            return try parser.parseDocument()
+        }
     }
 
     public static func parse(_ text: String) throws(JSONSyntaxError) -> JSON {
@@ -18,13 +20,14 @@ extension JSON {
     }
 }
 
+/// Reads straight from the document's memory: the caller keeps the array alive for the parse.
 private struct JSONParser {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var pos = 0
     var depth = 0
 
-    init(bytes: [UInt8], maxDepth: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
     }
@@ -41,7 +44,7 @@ private struct JSONParser {
 
     mutating func parseDocument() throws(JSONSyntaxError) -> JSON {
         // A UTF-8 byte order mark is tolerated, as most JSON readers do.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { pos = 3 }
         skipSpace()
         let value = try parseValue()
         skipSpace()
@@ -78,12 +81,11 @@ private struct JSONParser {
         }
     }
 
-    mutating func literal(_ word: String) throws(JSONSyntaxError) {
-        let w = Array(word.utf8)
-        guard pos + w.count <= bytes.count, Array(bytes[pos..<pos + w.count]) == w else {
-            throw fail("invalid literal")
-        }
-        pos += w.count
+    mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+        let count = word.utf8CodeUnitCount
+        guard pos + count <= bytes.count else { throw fail("invalid literal") }
+        for i in 0..<count where bytes[pos + i] != word.utf8Start[i] { throw fail("invalid literal") }
+        pos += count
     }
 
     mutating func enter() throws(JSONSyntaxError) {
@@ -191,7 +193,7 @@ private struct JSONParser {
             }
             if digits() == 0 { throw fail("invalid number") }
         }
-        return .number(String(decoding: bytes[start..<pos], as: UTF8.self))
+        return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self))
     }
 
     mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
@@ -214,6 +216,23 @@ private struct JSONParser {
 
     mutating func parseString() throws(JSONSyntaxError) -> String {
         pos += 1
+        // The usual string, ASCII with no escape, is made from the document's bytes at once.
+        let start = pos
+        var high: UInt8 = 0
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") {
+                if high < 0x80 {
+                    pos += 1
+                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos - 1]), as: UTF8.self)
+                }
+                break
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            high |= c
+            pos += 1
+        }
+        pos = start
         var out: [UInt8] = []
         while true {
             guard pos < bytes.count else { throw fail("unterminated string") }

@@ -100,18 +100,24 @@ enum ListBody {
         -> [UInt8]
     {
         var out: [UInt8] = []
-        out.reserveCapacity(items.reduce(128) { $0 + $1.count + 1 })
-        out.append(contentsOf: "{\"data\":[".utf8)
+        var size = 128 + (firstID?.utf8.count ?? 0) + (lastID?.utf8.count ?? 0) + (nextPage?.utf8.count ?? 0)
+        for item in items { size += item.count + 1 }
+        out.reserveCapacity(size)
+        out.appendLiteral("{\"data\":[")
         for (i, item) in items.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: item)
         }
-        out.append(contentsOf: "],\"first_id\":".utf8)
-        JSON.string(firstID).write(into: &out)
-        out.append(contentsOf: ",\"last_id\":".utf8)
-        JSON.string(lastID).write(into: &out)
-        out.append(contentsOf: ",\"has_more\":\(hasMore),\"next_page\":".utf8)
-        JSON.string(nextPage).write(into: &out)
+        out.appendLiteral("],\"first_id\":")
+        JSON.writeString(firstID, into: &out)
+        out.appendLiteral(",\"last_id\":")
+        JSON.writeString(lastID, into: &out)
+        if hasMore {
+            out.appendLiteral(",\"has_more\":true,\"next_page\":")
+        } else {
+            out.appendLiteral(",\"has_more\":false,\"next_page\":")
+        }
+        JSON.writeString(nextPage, into: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }

@@ -9,8 +9,8 @@ public final class RequestJournal {
         public let seq: Int
         public let method: String
         public let path: String
-        /// `path` in its `/v1/...` form, for filters.
-        let canonicalPath: String
+        /// `path` in its `/v1/...` form, for filters (made on the first filter that reads it).
+        lazy var canonicalPath = Glob.canonical(path)
         public let rawQuery: String
         public let headers: HTTPHeaders
         public let body: [UInt8]
@@ -23,7 +23,6 @@ public final class RequestJournal {
             self.seq = seq
             self.method = request.method
             self.path = request.rawPath
-            self.canonicalPath = ctx.canonicalPath
             self.rawQuery = request.rawQuery
             self.headers = request.headers
             self.body = request.body

@@ -12,8 +12,8 @@ public struct RequestContext {
     /// True when this request is answered with a stream (the route's mode and the
     /// `Accept` header, decided once).
     public let streams: Bool
-    /// `/api/v1/cloud/x` and `/v1/x/` are both `/v1/x`.
-    public let canonicalPath: String
+    /// `/api/v1/cloud/x` and `/v1/x/` are both `/v1/x` (made when a fault or the journal asks).
+    public var canonicalPath: String { Glob.canonical(request.rawPath) }
 
     public func param(_ name: String) -> String { params[name] ?? "" }
 

@@ -34,27 +34,40 @@ public struct Route {
 
 /// A path template such as `/sessions/{session_id}/threads`, matched segment by segment.
 public struct PathTemplate: Equatable, CustomStringConvertible {
+    enum Part: Equatable {
+        case literal(Substring)
+        case parameter(String)
+    }
+
     public let text: String
-    let segments: [Substring]
+    /// Split and classified once, when the route is registered.
+    let parts: [Part]
 
     public init(_ text: String) {
         self.text = text
-        self.segments = text.split(separator: "/", omittingEmptySubsequences: true)
+        self.parts = text.split(separator: "/", omittingEmptySubsequences: true).map {
+            $0.hasPrefix("{") ? .parameter(String($0.dropFirst().dropLast())) : .literal($0)
+        }
     }
 
     public var description: String { text }
 
-    /// The captured parameters when the decoded segments fit.
-    func match(_ parts: ArraySlice<String>) -> [String: String]? {
-        guard parts.count == segments.count else { return nil }
-        var params: [String: String] = [:]
-        for (seg, part) in zip(segments, parts) {
-            if seg.hasPrefix("{") {
-                guard !part.isEmpty else { return nil }
-                params[String(seg.dropFirst().dropLast())] = part
-            } else if seg != part {
-                return nil
+    /// Whether the decoded segments fit; the parameters are only collected for the route that does.
+    func fits(_ segments: ArraySlice<Substring>) -> Bool {
+        guard segments.count == parts.count else { return false }
+        for (part, segment) in zip(parts, segments) {
+            switch part {
+            case .literal(let text): if text != segment { return false }
+            case .parameter: if segment.isEmpty { return false }
             }
+        }
+        return true
+    }
+
+    func parameters(_ segments: ArraySlice<Substring>) -> [String: String] {
+        var params: [String: String] = [:]
+        for (part, segment) in zip(parts, segments) {
+            if case .parameter(let name) = part { params[name] = String(segment) }
         }
         return params
     }

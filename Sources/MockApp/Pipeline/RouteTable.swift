@@ -12,6 +12,14 @@ public protocol RouteCollection {
 /// the same steps for all of them.
 public struct RouteTable {
     public private(set) var routes: [Route] = []
+    /// Positions in `routes` by group and segment count, in registration order: a
+    /// request is compared with the few routes of its shape only.
+    private var byShape: [Shape: [Int]] = [:]
+
+    private struct Shape: Hashable {
+        let group: RouteGroup
+        let segments: Int
+    }
 
     public init() {}
 
@@ -34,7 +42,10 @@ public struct RouteTable {
     public mutating func add(_ group: RouteGroup, _ collections: [RouteCollection]) {
         var builder = Builder(group: group)
         for c in collections { c.register(into: &builder) }
-        routes += builder.routes
+        for route in builder.routes {
+            byShape[Shape(group: group, segments: route.template.parts.count), default: []].append(routes.count)
+            routes.append(route)
+        }
     }
 
     /// Every route as `(method, path)`, for `/_mock/routes` and the OpenAPI drift test.
@@ -47,7 +58,7 @@ public struct RouteTable {
     func resolve(_ request: HTTPRequest, requestID: (RouteGroup) -> String) throws(HTTPRequestError) -> RequestContext {
         let parts = try RequestPath.segments(request.rawPath)
         let group: RouteGroup
-        var rest: ArraySlice<String>?
+        var rest: ArraySlice<Substring>?
         if parts.first == "_mock" {
             group = .control
             rest = parts.dropFirst()
@@ -61,11 +72,12 @@ public struct RouteTable {
         }
         var allowed: [String] = []
         var found: (Route, [String: String])?
-        if let rest {
-            for route in routes where route.group == group {
-                guard let params = route.template.match(rest) else { continue }
+        if let rest, let candidates = byShape[Shape(group: group, segments: rest.count)] {
+            for position in candidates {
+                let route = routes[position]
+                guard route.template.fits(rest) else { continue }
                 if route.method == request.method {
-                    found = (route, params)
+                    found = (route, route.template.parameters(rest))
                     break
                 }
                 if !allowed.contains(route.method) { allowed.append(route.method) }
@@ -88,8 +100,7 @@ public struct RouteTable {
             streams = request.headers.values("Accept").contains { $0.lowercased().contains("text/event-stream") }
         }
         return RequestContext(
-            request: request, requestID: requestID(group), route: route, params: params, streams: streams,
-            canonicalPath: Glob.canonical(request.rawPath))
+            request: request, requestID: requestID(group), route: route, params: params, streams: streams)
     }
 
     /// 404 in the API's envelope. The API answers it before authentication; the

@@ -76,16 +76,27 @@ struct BearerAuthentication: PipelineStep {
         guard let header = headers["Authorization"] else {
             throw APIError.authentication("Missing Authorization header; send 'Authorization: Bearer <token>'.")
         }
-        let trimmed = header.trimmingSpaces
-        guard trimmed.count > 6, trimmed.prefix(7).lowercased() == "bearer " else {
+        guard let token = Self.token(header) else {
             throw APIError.authentication(
                 "Authorization header must use the Bearer scheme: 'Authorization: Bearer <token>'.")
         }
-        let token = String(trimmed.dropFirst(7)).trimmingSpaces
         guard !token.isEmpty else { throw APIError.authentication("The bearer token is empty.") }
-        guard store.accepts(token: token) else {
+        guard store.accepts(token: String(token)) else {
             throw APIError.authentication("Invalid bearer token: the token is not valid or has been revoked.")
         }
+    }
+}
+
+extension BearerAuthentication {
+    /// The token of an `Authorization` value in the Bearer scheme (any case), spaces
+    /// trimmed; nil for any other scheme. Read on every request, so it slices rather than copies.
+    static func token(_ header: String) -> Substring? {
+        let value = header.spacesTrimmed
+        let scheme = "bearer ".utf8
+        guard value.utf8.count > scheme.count,
+            value.utf8.prefix(scheme.count).elementsEqual(scheme, by: { $0 | 0x20 == $1 })
+        else { return nil }
+        return value[value.utf8.index(value.startIndex, offsetBy: scheme.count)...].spacesTrimmed
     }
 }
 
@@ -97,12 +108,9 @@ struct AdminAuthentication: PipelineStep {
     func handle(_ ctx: RequestContext, next: @escaping (RequestContext) -> Reply) throws(APIError) -> Reply {
         if let adminToken, !ctx.route.open {
             let headers = ctx.request.headers
-            let bearer = headers["Authorization"].map { $0.trimmingSpaces }
             let given =
                 headers["X-Mock-Admin-Token"]
-                ?? bearer.flatMap {
-                    $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)).trimmingSpaces : nil
-                }
+                ?? headers["Authorization"].flatMap(BearerAuthentication.token).map(String.init)
             guard given == adminToken else {
                 throw APIError.authentication(
                     "The control API needs the admin token ('X-Mock-Admin-Token: <token>' or 'Authorization: Bearer <token>')."
@@ -127,11 +135,21 @@ struct BodyLimit: PipelineStep {
     }
 }
 
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
+extension Substring {
+    /// Without leading and trailing spaces and tabs; a slice, not a copy.
+    var spacesTrimmed: Substring {
+        let bytes = utf8
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start = bytes.index(after: start) }
+        while end > start, bytes[bytes.index(before: end)] == 0x20 || bytes[bytes.index(before: end)] == 0x09 {
+            end = bytes.index(before: end)
+        }
+        return self[start..<end]
     }
+}
+
+extension String {
+    var spacesTrimmed: Substring { Substring(self).spacesTrimmed }
+    var trimmingSpaces: String { String(spacesTrimmed) }
 }

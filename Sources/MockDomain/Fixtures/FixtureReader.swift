@@ -5,12 +5,16 @@ import MockJSON
 /// relate is the store's rule (`Store.restore`).
 struct FixtureReader {
     let store: Store
-    /// Every id seen so far, with the path where it was first used.
-    var seenIDs: [String: String] = [:]
+    /// Every id seen so far. Where an id was first used is only looked up when it
+    /// comes again (an error): keeping a path per id would cost more than the events.
+    var seenIDs = Set<String>()
+    /// The document being read, for that look-up.
+    var document: JSON = .null
 
     init(store: Store) { self.store = store }
 
     mutating func read(_ document: JSON) throws(JSONReadError) {
+        self.document = document
         let root = try JSONObjectReader(document, at: .document)
         for (key, _) in root.pairs
         where !["tokens", "tokens_required", "agents", "sessions", "$schema", "description"].contains(key) {
@@ -101,8 +105,27 @@ struct FixtureReader {
 
     /// Ids are unique across the whole document.
     mutating func remember(_ id: String, in obj: JSONObjectReader) throws(JSONReadError) {
-        if let first = seenIDs[id] { throw obj.fail("id", "duplicate id '\(id)' (first used at \(first))") }
-        seenIDs[id] = obj.path.key("id").description
+        guard seenIDs.insert(id).inserted else {
+            let first = Self.firstUse(of: id, in: document, at: .document)?.key("id").description ?? "?"
+            throw obj.fail("id", "duplicate id '\(id)' (first used at \(first))")
+        }
+    }
+
+    /// The path of the first object, in document order, whose `id` is `id`.
+    static func firstUse(of id: String, in value: JSON, at path: JSONPath) -> JSONPath? {
+        switch value {
+        case .object(let pairs):
+            if pairs.contains(where: { $0.0 == "id" && $0.1.stringValue == id }) { return path }
+            for (key, child) in pairs {
+                if let found = firstUse(of: id, in: child, at: path.key(key)) { return found }
+            }
+        case .array(let items):
+            for (i, child) in items.enumerated() {
+                if let found = firstUse(of: id, in: child, at: path.index(i)) { return found }
+            }
+        default: break
+        }
+        return nil
     }
 
     func time(_ obj: JSONObjectReader, _ key: String) throws(JSONReadError) -> Int64? {

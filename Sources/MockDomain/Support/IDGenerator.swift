@@ -43,12 +43,29 @@ public final class IDGenerator {
         lastMillis = millis
         let randB = rng.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
         let high = UInt64(millis & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | UInt64(counter)
-        return prefix + "_" + hex(high) + hex(randB)
+        return Self.id(prefix, high, randB)
     }
 
-    private func hex(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
+    /// `prefix_` and the two words as 32 lowercase hex digits, written in one allocation
+    /// (every request id goes through here).
+    static func id(_ prefix: String, _ high: UInt64, _ low: UInt64) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        let head = prefix.utf8.count
+        return String(unsafeUninitializedCapacity: head + 33) { out in
+            var i = 0
+            for b in prefix.utf8 {
+                out[i] = b
+                i += 1
+            }
+            out[i] = UInt8(ascii: "_")
+            i += 1
+            for n in 0..<32 {
+                let word = n < 16 ? high : low
+                out[i] = digits.utf8Start[Int((word >> UInt64(60 - (n % 16) * 4)) & 0xF)]
+                i += 1
+            }
+            return i
+        }
     }
 }
 
