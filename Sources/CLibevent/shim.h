@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <malloc.h>
 
 #include <event2/event.h>
 #include <event2/http.h>

@@ -86,6 +86,24 @@ struct CloudAgentsMock: ParsableCommand {
         }
     }
 
+    /// Reads the fixture files and builds the application; the document is dropped on return.
+    func loadApplication(config: inout AppConfig, clock: MockClock, logger: Logger) throws -> MockApplication {
+        let fixture: JSON
+        do {
+            (fixture, config.fixtureSource) = try FixtureFiles.load(path: fixtures)
+        } catch let error as FixtureFiles.LoadError {
+            FileHandle.standardError.write(Data("cloud-agents-mock: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        do {
+            return try MockApplication(config: config, fixture: fixture, clock: clock, logger: logger)
+        } catch {
+            FileHandle.standardError.write(
+                Data("cloud-agents-mock: \(config.fixtureSource): \(error.path): \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
     func run() throws {
         let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
         LoggingSystem.bootstrap { label in
@@ -107,23 +125,12 @@ struct CloudAgentsMock: ParsableCommand {
         config.maxBodyBytes = maxBodyBytes
         config.journalLimit = journalLimit
 
-        let fixture: JSON
-        do {
-            (fixture, config.fixtureSource) = try FixtureFiles.load(path: fixtures)
-        } catch let error as FixtureFiles.LoadError {
-            FileHandle.standardError.write(Data("cloud-agents-mock: \(error.description)\n".utf8))
-            throw ExitCode(2)
-        }
         // Made frozen (not frozen afterwards) so that reset returns to this instant.
         let clock = MockClock(mode: frozenClock.flatMap(Timestamp.parse).map { .frozen($0) } ?? .real)
-        let app: MockApplication
-        do {
-            app = try MockApplication(config: config, fixture: fixture, clock: clock, logger: logger)
-        } catch {
-            FileHandle.standardError.write(
-                Data("cloud-agents-mock: \(config.fixtureSource): \(error.path): \(error.message)\n".utf8))
-            throw ExitCode(2)
-        }
+        let app = try loadApplication(config: &config, clock: clock, logger: logger)
+        // The fixture's document and its parse are gone now: hand their pages back to the
+        // system, so that resident memory is the world's, not the peak of reading it.
+        ProcessMemory.returnFreePages()
 
         // A dead peer must cost a write error, not the process.
         signal(SIGPIPE, SIG_IGN)

@@ -21,7 +21,13 @@ public final class StoredEvent {
         self.type = type
         self.threadID = threadID
         self.createdAt = createdAt
-        self.bytes = json.encoded()
+        // Exactly as long as the encoding: the encoder's spare capacity, kept for every
+        // event of a big fixture, would cost more than the events themselves.
+        let encoded = json.encoded()
+        self.bytes = [UInt8](unsafeUninitializedCapacity: encoded.count) { buffer, count in
+            _ = buffer.initialize(from: encoded)
+            count = encoded.count
+        }
     }
 
     /// The event as a JSON value (state export, control API answers).
