@@ -8,9 +8,17 @@ public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
 extension JSON {
     /// Strict RFC 8259 parsing (no comments, no trailing commas, no NaN) with a
     /// nesting limit so that hostile input cannot exhaust the stack.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = 256) throws(JSONSyntaxError) -> JSON {
+    ///
+    /// With `keepingEncoded`, the objects in every array under that key that are in the
+    /// encoder's own form once white space is dropped stay bytes (`.encoded`), with the
+    /// same checks: a million fixture events are read without building and re-encoding
+    /// their trees. The others are parsed as usual.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 256, keepingEncoded key: String? = nil)
+        throws(JSONSyntaxError) -> JSON
+    {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSON in
             var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+            parser.encodedKey = key
             return try parser.parseDocument()
         }
     }
@@ -20,12 +28,31 @@ extension JSON {
     }
 }
 
+extension JSON {
+    /// An `.encoded` object opened one level: its members as values, except that nested
+    /// objects and arrays stay encoded (a fixture event's fields, read without parsing
+    /// its content). Any other value is returned as it is.
+    public var openedOneLevel: JSON {
+        guard case .encoded(let bytes) = self, bytes.first == UInt8(ascii: "{") else { return self }
+        let opened = try? bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSON in
+            var parser = JSONParser(bytes: buffer, maxDepth: 256)
+            parser.shallow = true
+            return try parser.parseDocument()
+        }
+        return opened ?? self
+    }
+}
+
 /// Reads straight from the document's memory: the caller keeps the array alive for the parse.
 private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var pos = 0
     var depth = 0
+    /// Arrays under this key keep their objects as compact bytes where they can.
+    var encodedKey: String?
+    /// Objects and arrays below the top level are kept as their bytes (`openedOneLevel`).
+    var shallow = false
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -63,6 +90,9 @@ private struct JSONParser {
 
     mutating func parseValue() throws(JSONSyntaxError) -> JSON {
         guard pos < bytes.count else { throw fail("unexpected end of input") }
+        if shallow, depth > 0, bytes[pos] == UInt8(ascii: "{") || bytes[pos] == UInt8(ascii: "[") {
+            return try skipContainer()
+        }
         switch bytes[pos] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
@@ -115,7 +145,12 @@ private struct JSONParser {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             pos += 1
             skipSpace()
-            let value = try parseValue()
+            let value: JSON
+            if let encodedKey, key == encodedKey, pos < bytes.count, bytes[pos] == UInt8(ascii: "[") {
+                value = try parseArray(keepingEncoded: true)
+            } else {
+                value = try parseValue()
+            }
             // A repeated key is refused (RFC 8259 leaves its meaning open; clients
             // that send one have a bug worth seeing). Small objects are scanned;
             // from `hashedFrom` keys on, a set keeps the check linear, so a body
@@ -141,7 +176,7 @@ private struct JSONParser {
         }
     }
 
-    mutating func parseArray() throws(JSONSyntaxError) -> JSON {
+    mutating func parseArray(keepingEncoded: Bool = false) throws(JSONSyntaxError) -> JSON {
         try enter()
         defer { depth -= 1 }
         pos += 1
@@ -153,7 +188,14 @@ private struct JSONParser {
         }
         while true {
             skipSpace()
-            items.append(try parseValue())
+            if keepingEncoded, pos < bytes.count, bytes[pos] == UInt8(ascii: "{"),
+                let (encoded, end) = CompactScanner.scan(bytes, at: pos, depthLeft: maxDepth - depth)
+            {
+                items.append(.encoded(encoded))
+                pos = end
+            } else {
+                items.append(try parseValue())
+            }
             skipSpace()
             guard pos < bytes.count else { throw fail("unexpected end of input in an array") }
             if bytes[pos] == UInt8(ascii: ",") {
@@ -166,6 +208,34 @@ private struct JSONParser {
             }
             throw fail("expected ',' or ']'")
         }
+    }
+
+    /// The bytes of the object or array at `pos`, already known to be compact and valid.
+    mutating func skipContainer() throws(JSONSyntaxError) -> JSON {
+        let start = pos
+        var open = 0
+        var inString = false
+        while pos < bytes.count {
+            let c = bytes[pos]
+            pos += 1
+            if inString {
+                if c == UInt8(ascii: "\\") {
+                    pos += 1
+                } else if c == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch c {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): open += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                open -= 1
+                if open == 0 { return .encoded(Array(UnsafeBufferPointer(rebasing: bytes[start..<pos]))) }
+            default: break
+            }
+        }
+        throw fail("unexpected end of input")
     }
 
     mutating func parseNumber() throws(JSONSyntaxError) -> JSON {

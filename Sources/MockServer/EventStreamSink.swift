@@ -77,19 +77,31 @@ final class EventStreamSink: StreamSink {
         armHeartbeat()
     }
 
-    private func armHeartbeat() {
+    private func armHeartbeat(after ms: Int? = nil) {
         guard let heartbeat else { return }
-        let ms = server.options.heartbeatMillis
+        let ms = ms ?? server.options.heartbeatMillis
         var tv = timeval(tv_sec: ms / 1000, tv_usec: Int((ms % 1000) * 1000))
         event_add(heartbeat, &tv)
     }
 
     /// Quiet for the heartbeat interval: the producer decides what keeps the
     /// connection alive (the app writes an SSE comment).
+    /// Writes do not move the timer (a timer update per frame per stream is most of
+    /// a fan-out's cost); the timer, when it fires, looks at when the last write was.
     private func beat() {
         guard request != nil, !aborting else { return }
-        if let onQuiet { onQuiet() } else { armHeartbeat() }
+        let quiet = LibeventServer.monotonicMillis() - lastWrite
+        let interval = server.options.heartbeatMillis
+        if quiet < interval {
+            armHeartbeat(after: interval - quiet)
+            return
+        }
+        onQuiet?()
+        armHeartbeat()
     }
+
+    /// When the last bytes were queued (monotonic milliseconds).
+    private var lastWrite = LibeventServer.monotonicMillis()
 
     private var output: OpaquePointer? {
         guard let connection, let bev = evhttp_connection_get_bufferevent(connection) else { return nil }
@@ -119,11 +131,14 @@ final class EventStreamSink: StreamSink {
             finish()
             return false
         }
-        let buffer = evbuffer_new()
-        _ = bytes.withUnsafeBytes { evbuffer_add(buffer, $0.baseAddress, $0.count) }
-        evhttp_send_reply_chunk(request, buffer)
-        evbuffer_free(buffer)
-        armHeartbeat()
+        // The chunk's bytes move out of the server's scratch buffer into the connection's.
+        _ = bytes.withUnsafeBytes { evbuffer_add(server.scratch, $0.baseAddress, $0.count) }
+        evhttp_send_reply_chunk(request, server.scratch)
+        // evhttp leaves the bytes where they are when it sends nothing (no connection, a
+        // HEAD request): they must never reach the next stream written.
+        let left = evbuffer_get_length(server.scratch)
+        if left > 0 { evbuffer_drain(server.scratch, left) }
+        lastWrite = LibeventServer.monotonicMillis()
         return true
     }
 

@@ -19,6 +19,8 @@ public final class LibeventServer: Scheduler {
     /// Open SSE streams, kept alive here until they end or their peer goes away.
     var streams: [ObjectIdentifier: EventStreamSink] = [:]
     private var stopping = false
+    /// An empty buffer lent to each chunk write, which moves its contents to the connection.
+    let scratch: OpaquePointer
     /// Runs when a shutdown begins, before the loop exits (the app ends its streams here).
     public var onShutdown: (() -> Void)?
 
@@ -28,6 +30,12 @@ public final class LibeventServer: Scheduler {
             event_base_free(base)
             throw ServerError("evhttp_new failed")
         }
+        guard let scratch = evbuffer_new() else {
+            evhttp_free(http)
+            event_base_free(base)
+            throw ServerError("evbuffer_new failed")
+        }
+        self.scratch = scratch
         self.base = base
         self.http = http
         self.options = options
@@ -54,6 +62,7 @@ public final class LibeventServer: Scheduler {
     deinit {
         for ev in signalEvents { event_free(ev) }
         evhttp_free(http)
+        evbuffer_free(scratch)
         event_base_free(base)
     }
 

@@ -56,7 +56,7 @@ enum FixtureFiles {
 
     static func parse(_ bytes: [UInt8], name: String) throws -> JSON {
         do {
-            return try JSON.parse(bytes)
+            return try JSON.parse(bytes, keepingEncoded: "events")
         } catch {
             throw LoadError(description: "\(name): $: not valid JSON: \(error.description)")
         }

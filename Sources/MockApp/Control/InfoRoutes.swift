@@ -49,7 +49,7 @@ struct InfoRoutes: RouteCollection {
             return .json(pretty ? doc.prettyEncoded() : doc.encoded())
         }
         routes.add("PUT", "/state") { ctx throws(APIError) in
-            guard let body = try ctx.jsonBody() else {
+            guard let body = try ctx.jsonBody(keepingEncoded: "events") else {
                 throw APIError.invalid("PUT /_mock/state needs a fixture document.")
             }
             do throws(FixtureError) {

@@ -42,29 +42,63 @@ struct SuppliedEvent {
     }
 
     /// The event as stored, with `now` for absent times and `makeID` for an absent id.
+    /// Written straight into one buffer: a fixture of a million events comes through here.
     func stored(in thread: SessionThread, now: Int64, makeID: () -> String) -> StoredEvent {
         let id = self.id ?? makeID()
-        let head: [(String, JSON)] = [
-            ("id", .string(id)), ("type", .string(type)), ("schema_version", raw["schema_version"] ?? "1.0"),
-            ("session_id", .string(thread.sessionID)), ("session_thread_id", .string(thread.id)),
-        ]
-        let skip = Set(head.map(\.0)).union(["created_at", "processed_at"])
-        let rest = raw.pairs.filter { !skip.contains($0.0) }
         let created = raw["created_at"] ?? .string(Timestamp.format(now))
         let processed = raw["processed_at"] ?? created
         let millis = created.stringValue.flatMap(Timestamp.parse) ?? now
-        return StoredEvent(
-            id: id, type: type, threadID: thread.id, createdAt: millis,
-            json: .object(head + rest + [("created_at", created), ("processed_at", processed)]))
+        var out: [UInt8] = []
+        var estimate = 320
+        for (_, value) in raw.pairs {
+            if case .encoded(let bytes) = value { estimate += bytes.count } else { estimate += 48 }
+        }
+        out.reserveCapacity(estimate)
+        out.appendLiteral("{\"id\":")
+        JSON.writeString(id, into: &out)
+        out.appendLiteral(",\"type\":")
+        JSON.writeString(type, into: &out)
+        out.appendLiteral(",\"schema_version\":")
+        (raw["schema_version"] ?? "1.0").write(into: &out)
+        out.appendLiteral(",\"session_id\":")
+        JSON.writeString(thread.sessionID, into: &out)
+        out.appendLiteral(",\"session_thread_id\":")
+        JSON.writeString(thread.id, into: &out)
+        for (key, value) in raw.pairs where !Self.placed(key) {
+            out.append(UInt8(ascii: ","))
+            JSON.writeString(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            value.write(into: &out)
+        }
+        out.appendLiteral(",\"created_at\":")
+        created.write(into: &out)
+        out.appendLiteral(",\"processed_at\":")
+        processed.write(into: &out)
+        out.append(UInt8(ascii: "}"))
+        return StoredEvent(id: id, type: type, threadID: thread.id, createdAt: millis, encoded: out)
+    }
+
+    /// The fields the server writes in its own places: first (id to thread) or last (times).
+    static func placed(_ key: String) -> Bool {
+        switch key {
+        case "id", "type", "schema_version", "session_id", "session_thread_id", "created_at", "processed_at": true
+        default: false
+        }
     }
 }
 
 /// The id shape every fixture and supplied id must have.
 enum EventIDs {
     static func isWellFormed(_ s: String, prefix: String) -> Bool {
-        s.hasPrefix(prefix + "_") && s.utf8.count > prefix.utf8.count + 1
-            && s.utf8.allSatisfy {
+        var s = s
+        let head = prefix.utf8.count
+        return s.withUTF8 { bytes in
+            guard bytes.count > head + 1, bytes[head] == UInt8(ascii: "_"),
+                bytes.prefix(head).elementsEqual(prefix.utf8)
+            else { return false }
+            return bytes.allSatisfy {
                 $0 == 95 || $0 == 45 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
             }
+        }
     }
 }

@@ -114,6 +114,9 @@ struct FixtureReader {
     /// The path of the first object, in document order, whose `id` is `id`.
     static func firstUse(of id: String, in value: JSON, at path: JSONPath) -> JSONPath? {
         switch value {
+        case .encoded:
+            let opened = value.openedOneLevel
+            if case .object = opened { return firstUse(of: id, in: opened, at: path) }
         case .object(let pairs):
             if pairs.contains(where: { $0.0 == "id" && $0.1.stringValue == id }) { return path }
             for (key, child) in pairs {
@@ -246,7 +249,9 @@ struct FixtureReader {
                 name: try obj.string("name") ?? (role == .coordinator ? "" : agent.name), role: role, status: status,
                 stopReason: stopReason, createdByToolUseID: try obj.string("created_by_tool_use_id"),
                 archivedAt: archivedAt, createdAt: created, updatedAt: updated))
-        for (e, ep) in try obj.array("events") {
+        for (item, ep) in try obj.array("events") {
+            // A document parsed for speed keeps its events encoded: their fields are enough here.
+            let e = item.openedOneLevel
             // The event's shape and id format are the supplied-event rules; a fixture
             // event must also carry its id (an export writes them all), unique in the document.
             let event = try SuppliedEvent(e, at: ep, thread: thread)

@@ -16,14 +16,17 @@ public final class StoredEvent {
     /// here), made on first use and shared by every stream. The domain never reads it.
     public var rendered: [UInt8]?
 
-    init(id: String, type: String, threadID: String, createdAt: Int64, json: JSON) {
+    convenience init(id: String, type: String, threadID: String, createdAt: Int64, json: JSON) {
+        self.init(id: id, type: type, threadID: threadID, createdAt: createdAt, encoded: json.encoded())
+    }
+
+    init(id: String, type: String, threadID: String, createdAt: Int64, encoded: [UInt8]) {
         self.id = id
         self.type = type
         self.threadID = threadID
         self.createdAt = createdAt
         // Exactly as long as the encoding: the encoder's spare capacity, kept for every
         // event of a big fixture, would cost more than the events themselves.
-        let encoded = json.encoded()
         self.bytes = [UInt8](unsafeUninitializedCapacity: encoded.count) { buffer, count in
             _ = buffer.initialize(from: encoded)
             count = encoded.count

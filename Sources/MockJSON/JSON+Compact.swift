@@ -1,0 +1,236 @@
+/// The fast lane for big documents (fixtures and state imports with a million events):
+/// a value that is already in this encoder's form, once its insignificant white space is
+/// dropped, is kept as those bytes (`.encoded`) instead of becoming a tree that would be
+/// encoded again byte for byte. Anything this lane is not sure of (an escape the encoder
+/// would write differently, a key with an escape, a large object, any syntax error, deep
+/// nesting) makes it give up, and the value goes through the full parser, which is the
+/// one judge of what is valid and of the error's wording.
+struct CompactScanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var pos: Int
+    let depthLeft: Int
+    var out: [UInt8] = []
+
+    /// Objects with more keys than this go to the full parser (its duplicate check is hashed).
+    static let maxKeys = 16
+
+    /// The compact bytes of the value at `start`, and where it ends; nil to give up.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, depthLeft: Int) -> ([UInt8], Int)? {
+        var scanner = CompactScanner(bytes: bytes, pos: start, depthLeft: depthLeft)
+        guard scanner.value(depth: 0) else { return nil }
+        let kept = [UInt8](unsafeUninitializedCapacity: scanner.out.count) { buffer, count in
+            _ = buffer.initialize(from: scanner.out)
+            count = scanner.out.count
+        }
+        return (kept, scanner.pos)
+    }
+
+    mutating func space() {
+        while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x0A || bytes[pos] == 0x0D || bytes[pos] == 0x09 {
+            pos += 1
+        }
+    }
+
+    mutating func value(depth: Int) -> Bool {
+        guard pos < bytes.count else { return false }
+        switch bytes[pos] {
+        case UInt8(ascii: "{"): return object(depth: depth + 1)
+        case UInt8(ascii: "["): return array(depth: depth + 1)
+        case UInt8(ascii: "\""): return string() != nil
+        case UInt8(ascii: "t"): return word("true")
+        case UInt8(ascii: "f"): return word("false")
+        case UInt8(ascii: "n"): return word("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return number()
+        default: return false
+        }
+    }
+
+    mutating func word(_ w: StaticString) -> Bool {
+        let n = w.utf8CodeUnitCount
+        guard pos + n <= bytes.count else { return false }
+        for i in 0..<n where bytes[pos + i] != w.utf8Start[i] { return false }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pos..<pos + n]))
+        pos += n
+        return true
+    }
+
+    mutating func number() -> Bool {
+        let start = pos
+        func digits() -> Int {
+            let s = pos
+            while pos < bytes.count, bytes[pos] >= 48, bytes[pos] <= 57 { pos += 1 }
+            return pos - s
+        }
+        if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        guard pos < bytes.count else { return false }
+        if bytes[pos] == UInt8(ascii: "0") {
+            pos += 1
+        } else if digits() == 0 {
+            return false
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            pos += 1
+            guard digits() > 0 else { return false }
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+            pos += 1
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard digits() > 0 else { return false }
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<pos]))
+        return true
+    }
+
+    /// Copies a string whose escapes are the ones the encoder writes and whose UTF-8 is
+    /// valid; returns the range of its contents in `out` and whether it had an escape.
+    mutating func string() -> (Range<Int>, escaped: Bool)? {
+        out.append(UInt8(ascii: "\""))
+        pos += 1
+        let first = out.count
+        var escaped = false
+        let run = pos
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<pos]))
+                let contents = first..<out.count
+                out.append(c)
+                pos += 1
+                return (contents, escaped)
+            }
+            if c < 0x20 { return nil }
+            if c == UInt8(ascii: "\\") {
+                guard pos + 1 < bytes.count else { return nil }
+                switch bytes[pos + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"),
+                    UInt8(ascii: "b"), UInt8(ascii: "f"):
+                    pos += 2
+                case UInt8(ascii: "u"):
+                    // Only what the encoder itself writes: \u00XX, lowercase, for a control
+                    // character without a short escape.
+                    guard pos + 5 < bytes.count, bytes[pos + 2] == 48, bytes[pos + 3] == 48,
+                        let high = Self.lowerHex(bytes[pos + 4]), high < 2, let low = Self.lowerHex(bytes[pos + 5])
+                    else { return nil }
+                    let scalar = high << 4 | low
+                    guard ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(scalar) else { return nil }
+                    pos += 6
+                default: return nil
+                }
+                escaped = true
+                continue
+            }
+            if c < 0x80 {
+                pos += 1
+                continue
+            }
+            guard let n = Self.utf8Sequence(bytes, at: pos) else { return nil }
+            pos += n
+        }
+        return nil
+    }
+
+    static func lowerHex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        default: nil
+        }
+    }
+
+    /// The length of the well-formed UTF-8 sequence at `i` (RFC 3629: no overlong forms,
+    /// no surrogates, nothing past U+10FFFF), or nil.
+    static func utf8Sequence(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
+        let lead = b[i]
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0:
+            length = 3
+            low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xF0:
+            length = 4
+            low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4:
+            length = 4
+            high = 0x8F
+        default: return nil
+        }
+        guard i + length <= b.count, b[i + 1] >= low, b[i + 1] <= high else { return nil }
+        for k in 2..<max(2, length) where b[i + k] < 0x80 || b[i + k] > 0xBF { return nil }
+        return length
+    }
+
+    mutating func object(depth: Int) -> Bool {
+        guard depth <= depthLeft else { return false }
+        out.append(UInt8(ascii: "{"))
+        pos += 1
+        space()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
+            out.append(UInt8(ascii: "}"))
+            pos += 1
+            return true
+        }
+        var keys: [Range<Int>] = []
+        while true {
+            space()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\""), let (key, escaped) = string(), !escaped,
+                keys.count < Self.maxKeys
+            else { return false }
+            // ASCII keys compare as bytes; others (Swift compares them canonically) go the long way.
+            guard !out[key].contains(where: { $0 >= 0x80 }) else { return false }
+            for other in keys where out[other].elementsEqual(out[key]) { return false }
+            keys.append(key)
+            space()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { return false }
+            out.append(UInt8(ascii: ":"))
+            pos += 1
+            space()
+            guard value(depth: depth) else { return false }
+            space()
+            guard pos < bytes.count else { return false }
+            if bytes[pos] == UInt8(ascii: ",") {
+                out.append(UInt8(ascii: ","))
+                pos += 1
+                continue
+            }
+            guard bytes[pos] == UInt8(ascii: "}") else { return false }
+            out.append(UInt8(ascii: "}"))
+            pos += 1
+            return true
+        }
+    }
+
+    mutating func array(depth: Int) -> Bool {
+        guard depth <= depthLeft else { return false }
+        out.append(UInt8(ascii: "["))
+        pos += 1
+        space()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
+            out.append(UInt8(ascii: "]"))
+            pos += 1
+            return true
+        }
+        while true {
+            space()
+            guard value(depth: depth) else { return false }
+            space()
+            guard pos < bytes.count else { return false }
+            if bytes[pos] == UInt8(ascii: ",") {
+                out.append(UInt8(ascii: ","))
+                pos += 1
+                continue
+            }
+            guard bytes[pos] == UInt8(ascii: "]") else { return false }
+            out.append(UInt8(ascii: "]"))
+            pos += 1
+            return true
+        }
+    }
+}
