@@ -73,6 +73,10 @@ public final class LibeventServer: Scheduler {
         }
         listener = handle
         let fd = evhttp_bound_socket_get_fd(handle)
+        // Accepted connections inherit it: without it a reply of more than one segment
+        // waits for the peer's delayed ACK (40 ms on Linux) before its last segment goes.
+        var on: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let ok = withUnsafeMutablePointer(to: &storage) {
@@ -90,6 +94,9 @@ public final class LibeventServer: Scheduler {
             $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
         }
     }
+
+    /// The listening socket's descriptor (nil before `bind` and after shutdown).
+    var listeningSocket: Int32? { listener.map { evhttp_bound_socket_get_fd($0) } }
 
     /// SIGTERM and SIGINT start an orderly shutdown from inside the loop.
     public func handleTerminationSignals() {

@@ -174,6 +174,19 @@ final class LibeventServerTests: XCTestCase {
         try running.stop()
     }
 
+    /// Without TCP_NODELAY (inherited by accepted connections from the listener), a
+    /// reply of several segments waited 40 ms for the client's delayed ACK: a page of
+    /// 100 events took 43 ms instead of 0.2 ms.
+    func testConnectionsSendWithoutNagleDelay() throws {
+        let running = try RunningServer()
+        let fd = try XCTUnwrap(running.server.listeningSocket)
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        XCTAssertEqual(getsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &length), 0)
+        XCTAssertEqual(value, 1)
+        try running.stop()
+    }
+
     func testEveryMethodReachesTheResponder() throws {
         let running = try RunningServer()
         for method in ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"] {
