@@ -131,7 +131,8 @@ public final class LibeventServer: Scheduler {
             evhttp_del_accept_socket(http, listener)
             self.listener = nil
         }
-        for ev in signalEvents { event_del(ev) }
+        // The signal events stay: a second SIGTERM while the streams drain is a no-op,
+        // not the default action (death by signal instead of exit status 0).
         onShutdown?()
         for sink in Array(streams.values) { sink.finish() }
         let deadline = Self.monotonicMillis() + options.shutdownGraceMillis

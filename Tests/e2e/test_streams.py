@@ -615,6 +615,32 @@ def test_sigterm_waits_for_a_slow_reader_to_get_its_terminating_chunk(start_serv
     assert server.stop() == 0
 
 
+def test_a_second_sigterm_during_shutdown_still_exits_zero(start_server):
+    # A stuck reader keeps the shutdown waiting for its terminating chunk; a process manager
+    # that repeats SIGTERM meanwhile used to kill the server by the signal's default action.
+    server = start_server()
+    append_many(server, SEED_SESSION, SEED_CHILD, [msg(i, text="s" * 50_000) for i in range(40)], batch=10)
+    with SSEClient(server.host, server.port, stream_path(SEED_SESSION, SEED_CHILD), recv_buffer=4096) as s:
+        assert s.read_head() == 200
+        wait_until(lambda: server.stats()["open_streams"] == 1, timeout=5, message="stream registered")
+        import os
+        import signal
+        import socket
+
+        os.kill(server.pid, signal.SIGTERM)
+
+        def refusing() -> bool:
+            try:
+                socket.create_connection((server.host, server.port), timeout=1).close()
+                return False
+            except OSError:
+                return True
+
+        # The shutdown has begun (the listener is closed) while the stuck stream holds it open.
+        wait_until(refusing, timeout=5, message="listener closed")
+        assert server.stop() == 0
+
+
 def test_connection_is_reusable_after_a_stream_ends(mock):
     sid, tid = new_child(mock)
     s = SSEClient(mock.host, mock.port, stream_path(sid, tid))
