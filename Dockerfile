@@ -16,17 +16,16 @@ WORKDIR /src
 COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
-# The Swift runtime and Foundation are linked in, so the runtime image needs only libevent.
+# The Swift runtime (and FoundationEssentials, for the argument parser) is linked in, so the runtime image needs only libevent.
 RUN swift build -c release --product cloud-agents-mock --static-swift-stdlib
 RUN mkdir -p /out \
-    && cp .build/release/cloud-agents-mock /out/ \
-    && cp -R .build/release/cloud-agents-mock_MockApp.resources /out/
+    && cp .build/release/cloud-agents-mock /out/
 
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libevent-2.1-7 libevent-pthreads-2.1-7 libstdc++6 \
     && rm -rf /var/lib/apt/lists/*
-# The resource bundle (default fixture, OpenAPI document) sits beside the binary.
+# The default fixture and the OpenAPI document are compiled into the binary.
 COPY --from=build /out/ /opt/cloud-agents-mock/
 RUN useradd --system --no-create-home mock
 USER mock

@@ -43,7 +43,9 @@ let package = Package(
                 "MockDomain", "MockJSON", "MockHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Resources")]
+            // Compiled in by scripts/embed_resources.py (EmbeddedResources.swift) instead of
+            // shipped as a bundle: no Foundation in the server.
+            exclude: ["Resources"]
         ),
         // The libevent adapter: the only code that touches C pointers.
         .target(

@@ -17,7 +17,6 @@ eval "$build_cmd --scratch-path '$scratch'" >&2
 layout="$(mktemp -d)"
 trap 'rm -rf "$layout"' EXIT
 cp "$scratch/release/cloud-agents-mock" "$layout/"
-cp -R "$scratch/release/cloud-agents-mock_MockApp.resources" "$layout/"
 
 # Every shared library must come from a package the runtime stage installs, or from
 # the base image's essentials (libc, libgcc, libm).

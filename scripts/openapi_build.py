@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -2723,3 +2724,5 @@ if __name__ == "__main__":
     else:
         OUTPUT.write_text(text)
         print(f"wrote {OUTPUT} ({len(text)} bytes)")
+        # The binary carries the document compiled in: refresh that copy too.
+        subprocess.run([sys.executable, str(REPO / "scripts" / "embed_resources.py")], check=True)

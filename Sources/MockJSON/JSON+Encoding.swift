@@ -1,8 +1,8 @@
 extension JSON {
     /// Compact UTF-8 encoding on one line: what list bodies and SSE `data:` lines need.
-    public func encoded() -> [UInt8] {
+    public func encoded(capacity: Int = 256) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        out.reserveCapacity(capacity)
         write(into: &out)
         return out
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import Logging
 import MockApp
 import MockDomain
@@ -92,14 +92,13 @@ struct CloudAgentsMock: ParsableCommand {
         do {
             (fixture, config.fixtureSource) = try FixtureFiles.load(path: fixtures)
         } catch let error as FixtureFiles.LoadError {
-            FileHandle.standardError.write(Data("cloud-agents-mock: \(error.description)\n".utf8))
+            Console.error("cloud-agents-mock: \(error.description)\n")
             throw ExitCode(2)
         }
         do {
             return try MockApplication(config: config, fixture: fixture, clock: clock, logger: logger)
         } catch {
-            FileHandle.standardError.write(
-                Data("cloud-agents-mock: \(config.fixtureSource): \(error.path): \(error.message)\n".utf8))
+            Console.error("cloud-agents-mock: \(config.fixtureSource): \(error.path): \(error.message)\n")
             throw ExitCode(2)
         }
     }
@@ -112,15 +111,17 @@ struct CloudAgentsMock: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "cloud-agents-mock")
-        let environment = ProcessInfo.processInfo.environment
+        let environment = { (name: String) -> String? in getenv(name).map { String(cString: $0) } }
 
         var config = AppConfig()
         config.tokens = tokens
-        if let fromEnv = environment["CLOUD_AGENTS_MOCK_TOKENS"] {
-            config.tokens += fromEnv.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
+        if let fromEnv = environment("CLOUD_AGENTS_MOCK_TOKENS") {
+            config.tokens += fromEnv.split(separator: ",").map {
+                String($0.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+            }
+            .filter { !$0.isEmpty }
         }
-        config.adminToken = adminToken ?? environment["CLOUD_AGENTS_MOCK_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        config.adminToken = adminToken ?? environment("CLOUD_AGENTS_MOCK_ADMIN_TOKEN").flatMap { $0.isEmpty ? nil : $0 }
         config.seed = seed
         config.maxBodyBytes = maxBodyBytes
         config.journalLimit = journalLimit
@@ -152,13 +153,13 @@ struct CloudAgentsMock: ParsableCommand {
         do {
             bound = try server.bind()
         } catch {
-            FileHandle.standardError.write(Data("cloud-agents-mock: \(error)\n".utf8))
+            Console.error("cloud-agents-mock: \(error)\n")
             throw ExitCode(1)
         }
         server.handleTerminationSignals()
         let shownHost = host.contains(":") ? "[\(host)]" : host
         // The ready line: exactly one line on stdout, written unbuffered.
-        FileHandle.standardOutput.write(Data("cloud-agents-mock listening on http://\(shownHost):\(bound)\n".utf8))
+        Console.out("cloud-agents-mock listening on http://\(shownHost):\(bound)\n")
         logger.info(
             "serving \(config.fixtureSource): \(app.store.sessions.count) session(s); API under /api/v1/cloud and /v1, control API under /_mock"
         )

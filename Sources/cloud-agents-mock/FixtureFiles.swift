@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import MockApp
 import MockJSON
 
@@ -16,18 +16,16 @@ enum FixtureFiles {
             }
             return (try parse(bytes, name: "(built-in default fixture)"), "(built-in default fixture)")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw LoadError(description: "\(path): no such file or folder")
-        }
-        if !isDirectory.boolValue {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw LoadError(description: "\(path): no such file or folder") }
+        if info.st_mode & S_IFMT != S_IFDIR {
             return (try parse(read(path), name: path), path)
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
+        let names = try entries(of: path).filter { $0.hasSuffix(".json") }.sorted()
         guard !names.isEmpty else { throw LoadError(description: "\(path): the folder has no *.json fixture") }
         var merged: [String: [JSON]] = ["tokens": [], "agents": [], "sessions": []]
         for name in names {
-            let file = (path as NSString).appendingPathComponent(name)
+            let file = path.hasSuffix("/") ? path + name : path + "/" + name
             let doc = try parse(read(file), name: file)
             guard case .object(let pairs) = doc else { throw LoadError(description: "\(file): $: expected an object") }
             for (key, value) in pairs {
@@ -47,11 +45,36 @@ enum FixtureFiles {
         return (doc, path)
     }
 
-    static func read(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LoadError(description: "\(path): cannot read the file")
+    /// The names in a folder (no `.` or `..`).
+    static func entries(of path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw LoadError(description: "\(path): cannot read the folder") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
         }
-        return [UInt8](data)
+        return names
+    }
+
+    /// A whole file, read into one buffer of its size.
+    static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw LoadError(description: "\(path): cannot read the file") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw LoadError(description: "\(path): cannot read the file") }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw LoadError(description: "\(path): cannot read the file") }
+            done += n
+        }
+        return bytes
     }
 
     static func parse(_ bytes: [UInt8], name: String) throws -> JSON {
@@ -71,5 +94,22 @@ enum FileLimits {
         else { return }
         limit.rlim_cur = min(limit.rlim_max, 65536)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+/// Lines on stdout and stderr, written whole (the ready line is one write).
+enum Console {
+    static func out(_ text: String) { put(text, to: 1) }
+    static func error(_ text: String) { put(text, to: 2) }
+
+    private static func put(_ text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            done += n
+        }
     }
 }

@@ -134,3 +134,21 @@ final class DeterminismTests: XCTestCase {
         XCTAssertEqual(Timestamp.format(Timestamp.parse("2024-02-29T23:59:59.999Z")!), "2024-02-29T23:59:59.999Z")
     }
 }
+
+final class EmbeddedResourceTests: XCTestCase {
+    /// The binary carries its resources compiled in; scripts/embed_resources.py writes
+    /// them from Sources/MockApp/Resources, and they must not drift apart.
+    func testCompiledInResourcesAreTheFilesByteForByte() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/MockApp/Resources")
+        for (name, bytes) in [
+            ("default-fixture.json", BundledResources.defaultFixtureBytes),
+            ("openapi.json", BundledResources.openAPI),
+        ] {
+            let onDisk = try Data(contentsOf: folder.appendingPathComponent(name))
+            XCTAssertEqual(
+                [UInt8](onDisk), bytes,
+                "\(name) and its compiled-in copy drifted: run python3 scripts/embed_resources.py")
+        }
+    }
+}

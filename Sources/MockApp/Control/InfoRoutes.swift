@@ -46,7 +46,7 @@ struct InfoRoutes: RouteCollection {
         routes.add("GET", "/state") { ctx throws(APIError) in
             let doc = Fixture.export(app.store)
             let pretty = ctx.query.first("pretty").map { $0 != "false" && $0 != "0" } ?? false
-            return .json(pretty ? doc.prettyEncoded() : doc.encoded())
+            return .json(pretty ? doc.prettyEncoded() : doc.encoded(capacity: Fixture.exportSizeHint(app.store)))
         }
         routes.add("PUT", "/state") { ctx throws(APIError) in
             guard let body = try ctx.jsonBody(keepingEncoded: "events") else {

@@ -27,6 +27,20 @@ public enum Fixture {
         return .object(top)
     }
 
+    /// About the export's encoded size, a little over: a world of a million events is
+    /// written into one buffer reserved once, not grown (and copied) thirty times.
+    public static func exportSizeHint(_ store: Store) -> Int {
+        var size = 4096 + store.agents.count * 2048
+        for session in store.sessions {
+            size += 4096
+            for thread in session.threads {
+                size += 4096 + thread.mailbox.count * 1024
+                for event in thread.events { size += event.bytes.count + 1 }
+            }
+        }
+        return size
+    }
+
     static func sessionJSON(_ s: Session) -> JSON {
         guard case .object(var pairs) = s.json else { return s.json }
         pairs.removeAll { $0.0 == "status" || $0.0 == "usage" }  // derived from the threads and events
