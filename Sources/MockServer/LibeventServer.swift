@@ -233,7 +233,7 @@ public final class LibeventServer: Scheduler {
             var address: UnsafeMutablePointer<CChar>?
             var port: UInt16 = 0
             evhttp_connection_get_peer(conn, &address, &port)
-            if let address { peer = "\(String(cString: address)):\(port)" }
+            if let address { peer = String(cString: address) + ":" + String(port) }
         }
         return HTTPRequest(method: method, target: target, headers: headers, body: body, peer: peer)
     }
@@ -260,12 +260,14 @@ public final class LibeventServer: Scheduler {
     func send(_ response: HTTPResponse, to req: OpaquePointer) {
         let out = evhttp_request_get_output_headers(req)
         for field in response.headers { evhttp_add_header(out, field.name, field.value) }
-        let buffer = evbuffer_new()
         if !response.body.isEmpty {
-            _ = response.body.withUnsafeBytes { evbuffer_add(buffer, $0.baseAddress, $0.count) }
+            _ = response.body.withUnsafeBytes { evbuffer_add(scratch, $0.baseAddress, $0.count) }
         }
-        evhttp_send_reply(req, Int32(response.status), HTTPResponse.reason(for: response.status), buffer)
-        evbuffer_free(buffer)
+        // evhttp moves the body out of the scratch buffer; whatever it leaves (a HEAD
+        // reply, a request whose connection is gone) must not reach the next reply.
+        evhttp_send_reply(req, Int32(response.status), HTTPResponse.reason(for: response.status), scratch)
+        let left = evbuffer_get_length(scratch)
+        if left > 0 { evbuffer_drain(scratch, left) }
     }
 
     func startStream(_ stream: StreamReply, for request: HTTPRequest, on req: OpaquePointer) {

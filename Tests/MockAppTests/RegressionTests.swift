@@ -74,3 +74,25 @@ final class RegressionTests: XCTestCase {
         XCTAssertEqual(thread.bytes, thread.json.encoded())
     }
 }
+
+/// Resolved routes are kept per method and raw path: parameters never leak from one
+/// path to another, 404 and 405 stay what they were, and no stream of distinct paths
+/// makes the set grow past its bound.
+final class RouteResolutionTests: XCTestCase {
+    func testKeptResolutionsAreExactAndBounded() throws {
+        let driver = try AppDriver()
+        let seed = "sess_019f00000000000000000000000000aa"
+        for _ in 0..<2 {
+            XCTAssertEqual(driver.send("GET", "/v1/sessions/\(seed)/threads").status, 200)
+            XCTAssertEqual(driver.send("GET", "/v1/sessions/sess_missing/threads").status, 404)
+            XCTAssertEqual(driver.send("DELETE", "/v1/sessions/\(seed)/threads").status, 405)
+        }
+        let missing = try driver.json("GET", "/v1/sessions/sess_missing/threads")
+        XCTAssertTrue(missing["error"]?["message"]?.stringValue?.contains("sess_missing") ?? false, "\(missing)")
+        for i in 0..<(RouteTable.Resolutions.limit + 500) {
+            _ = driver.send("GET", "/v1/nowhere/\(i)")
+        }
+        XCTAssertLessThanOrEqual(driver.app.routes.resolutions.found.count, RouteTable.Resolutions.limit)
+        XCTAssertEqual(driver.send("GET", "/v1/sessions/\(seed)/threads").status, 200)
+    }
+}

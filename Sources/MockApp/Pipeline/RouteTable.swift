@@ -46,6 +46,7 @@ public struct RouteTable {
             byShape[Shape(group: group, segments: route.template.parts.count), default: []].append(routes.count)
             routes.append(route)
         }
+        resolutions.forgetAll()
     }
 
     /// Every route as `(method, path)`, for `/_mock/routes` and the OpenAPI drift test.
@@ -56,6 +57,50 @@ public struct RouteTable {
     /// The route for `request`, with its parameters. Only a path that does not
     /// decode throws; it is answered before any other step.
     func resolve(_ request: HTTPRequest, requestID: (RouteGroup) -> String) throws(HTTPRequestError) -> RequestContext {
+        let key = Resolutions.Key(method: request.method, path: request.rawPath)
+        let route: Route
+        let params: [String: String]
+        if let known = resolutions.found[key] {
+            (route, params) = known
+        } else {
+            (route, params) = try match(request)
+            resolutions.remember(key, (route, params))
+        }
+        let streams: Bool
+        switch route.streams {
+        case .never: streams = false
+        case .always: streams = true
+        case .whenAccepted:
+            streams = request.headers.values("Accept").contains { $0.lowercased().contains("text/event-stream") }
+        }
+        return RequestContext(
+            request: request, requestID: requestID(route.group), route: route, params: params, streams: streams)
+    }
+
+    /// Where a method and path lead is the same every time: a test suite asks for the same
+    /// few paths over and over, so the answers are kept (a bounded number; the whole set
+    /// is dropped when full, so no path pattern can make it grow).
+    final class Resolutions {
+        struct Key: Hashable {
+            let method: String
+            let path: String
+        }
+        static let limit = 1024
+        private(set) var found: [Key: (Route, [String: String])] = [:]
+
+        func forgetAll() { found.removeAll() }
+
+        func remember(_ key: Key, _ value: (Route, [String: String])) {
+            guard found[key] == nil else { return }
+            if found.count >= Self.limit { found.removeAll(keepingCapacity: true) }
+            found[key] = value
+        }
+    }
+
+    let resolutions = Resolutions()
+
+    /// The route and parameters of a path not resolved before.
+    private func match(_ request: HTTPRequest) throws(HTTPRequestError) -> (Route, [String: String]) {
         let parts = try RequestPath.segments(request.rawPath)
         let group: RouteGroup
         var rest: ArraySlice<Substring>?
@@ -83,24 +128,9 @@ public struct RouteTable {
                 if !allowed.contains(route.method) { allowed.append(route.method) }
             }
         }
-        let route: Route
-        var params: [String: String] = [:]
-        if let found {
-            (route, params) = found
-        } else if !allowed.isEmpty {
-            route = Self.methodNotAllowed(group, allowed: allowed)
-        } else {
-            route = Self.notFound(group)
-        }
-        let streams: Bool
-        switch route.streams {
-        case .never: streams = false
-        case .always: streams = true
-        case .whenAccepted:
-            streams = request.headers.values("Accept").contains { $0.lowercased().contains("text/event-stream") }
-        }
-        return RequestContext(
-            request: request, requestID: requestID(group), route: route, params: params, streams: streams)
+        if let found { return found }
+        if !allowed.isEmpty { return (Self.methodNotAllowed(group, allowed: allowed), [:]) }
+        return (Self.notFound(group), [:])
     }
 
     /// 404 in the API's envelope. The API answers it before authentication; the

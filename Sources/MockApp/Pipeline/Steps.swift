@@ -91,12 +91,24 @@ extension BearerAuthentication {
     /// The token of an `Authorization` value in the Bearer scheme (any case), spaces
     /// trimmed; nil for any other scheme. Read on every request, so it slices rather than copies.
     static func token(_ header: String) -> Substring? {
-        let value = header.spacesTrimmed
-        let scheme = "bearer ".utf8
-        guard value.utf8.count > scheme.count,
-            value.utf8.prefix(scheme.count).elementsEqual(scheme, by: { $0 | 0x20 == $1 })
-        else { return nil }
-        return value[value.utf8.index(value.startIndex, offsetBy: scheme.count)...].spacesTrimmed
+        var copy = header
+        let bounds: (Int, Int)? = copy.withUTF8 { bytes in
+            func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+            var start = 0
+            var end = bytes.count
+            while start < end, space(bytes[start]) { start += 1 }
+            while end > start, space(bytes[end - 1]) { end -= 1 }
+            let scheme: StaticString = "bearer "
+            let n = scheme.utf8CodeUnitCount
+            guard end - start > n else { return nil }
+            for i in 0..<n where bytes[start + i] | 0x20 != scheme.utf8Start[i] { return nil }
+            start += n
+            while start < end, space(bytes[start]) { start += 1 }
+            return (start, end)
+        }
+        guard let (start, end) = bounds else { return nil }
+        let utf8 = header.utf8
+        return header[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)]
     }
 }
 
