@@ -976,8 +976,12 @@ SCHEMAS: dict = {
         "required": ["type"],
         "additionalProperties": True,
         "properties": {
-            "type": {"type": "string", "minLength": 1},
-            "id": {"type": "string", "pattern": "^evt_.+"},
+            "type": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9._:/-]{1,128}$",
+                "description": "Letters, digits, `.`, `_`, `-`, `:` and `/`: it goes on an SSE `event:` line.",
+            },
+            "id": {"type": "string", "pattern": "^evt_[A-Za-z0-9_-]+$"},
             "session_id": {"type": "string"},
             "session_thread_id": {"type": "string"},
             "created_at": TIMESTAMP,

@@ -73,6 +73,27 @@ final class FixtureTests: XCTestCase {
         )
     }
 
+    /// A parent cycle (a → b → a) used to load: two children whose family leads nowhere.
+    func testAParentCycleIsRefused() {
+        let threads =
+            #"{"id":"sthr_c","role":"coordinator"},{"id":"sthr_a","role":"child","parent_thread_id":"sthr_b"},"#
+            + #"{"id":"sthr_b","role":"child","parent_thread_id":"sthr_a"}"#
+        XCTAssertEqual(
+            load("{\(agents),\"sessions\":[{\"id\":\"sess_1\",\"agent\":\"agent_a\",\"threads\":[\(threads)]}]}"),
+            FixtureError(
+                path: "$.sessions[0].threads[1].parent_thread_id",
+                message: "the parents of 'sthr_a' form a cycle; every child must lead back to the coordinator"))
+        // A deep but rooted family loads.
+        var chain = #"{"id":"sthr_c","role":"coordinator"}"#
+        var parent = "sthr_c"
+        for i in 0..<2000 {
+            chain += #",{"id":"sthr_\#(i)","role":"child","parent_thread_id":"\#(parent)"}"#
+            parent = "sthr_\(i)"
+        }
+        XCTAssertNil(
+            load("{\(agents),\"sessions\":[{\"id\":\"sess_1\",\"agent\":\"agent_a\",\"threads\":[\(chain)]}]}"))
+    }
+
     func testExportImportExportIsIdentical() throws {
         let d = try AppDriver(fixture: try JSON.parse(ArchiveTests.fixture))
         d.send("POST", "/v1/sessions/sess_1/threads/sthr_w/archive")

@@ -913,3 +913,33 @@ def test_admin_token_protects_the_control_api(start_server, how):
 def test_no_admin_token_means_an_open_control_api(mock):
     assert mock.control("GET", "/health").status == 200
     assert mock.control("GET", "/health", headers={"Authorization": "Bearer whatever"}).status == 200
+
+
+# -- hostile input ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad_type", ["x\nid: evt_forged\nevent: session.thread_status_terminated", "a\rb", "has space", "", "t" * 129])
+def test_an_event_type_that_could_forge_stream_frames_is_refused(mock, bad_type):
+    # A type lands on an SSE `event:` line; with a line break in it, one appended event used
+    # to reach readers as two, the second never written.
+    with SSEClient(mock.host, mock.port, CHILD_PATH + "/stream") as s:
+        s.events(len(SEED_EVENTS))
+        r = mock.control("POST", f"/sessions/{SEED_SESSION}/threads/{SEED_CHILD}/events",
+                         {"events": [{"type": bad_type}]})
+        err = error_of(r, 400, "invalid_request_error")
+        assert "type" in err["message"], err
+        marker = mock.append_events(SEED_SESSION, SEED_CHILD, [{"type": "agent.message"}])[0]
+        frame = s.events(1)[0]
+        assert (frame.id, frame.event) == (marker["id"], "agent.message")
+    assert [e["id"] for e in thread_events(mock, SEED_SESSION, SEED_CHILD)] == SEED_EVENTS + [marker["id"]]
+
+
+def test_a_fixture_event_type_with_a_line_break_is_refused_at_start(tmp_path):
+    doc = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "default.json").read_text())
+    doc["sessions"][0]["threads"][1]["events"][0]["type"] = "agent.message\nid: evt_forged"
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(doc))
+    done = subprocess.run([binary_path(), "--port", "0", "--fixtures", str(path)], capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 2
+    assert "$.sessions[0].threads[1].events[0].type" in done.stderr, done.stderr

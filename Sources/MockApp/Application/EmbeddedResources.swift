@@ -7776,11 +7776,12 @@ enum EmbeddedResources {
         "properties": {
           "type": {
             "type": "string",
-            "minLength": 1
+            "pattern": "^[A-Za-z0-9._:/-]{1,128}$",
+            "description": "Letters, digits, `.`, `_`, `-`, `:` and `/`: it goes on an SSE `event:` line."
           },
           "id": {
             "type": "string",
-            "pattern": "^evt_.+"
+            "pattern": "^evt_[A-Za-z0-9_-]+$"
           },
           "session_id": {
             "type": "string"

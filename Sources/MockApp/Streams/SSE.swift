@@ -21,11 +21,22 @@ enum SSE {
         if let made = event.rendered { return made }
         var out: [UInt8] = []
         out.reserveCapacity(event.bytes.count + event.id.utf8.count + event.type.utf8.count + 24)
-        out.append(contentsOf: "id: \(event.id)\nevent: \(event.type)\ndata: ".utf8)
+        out.appendLiteral("id: ")
+        field(event.id, into: &out)
+        out.appendLiteral("\nevent: ")
+        field(event.type, into: &out)
+        out.appendLiteral("\ndata: ")
         out.append(contentsOf: event.bytes)
         out.append(contentsOf: "\n\n".utf8)
         event.rendered = out
         return out
+    }
+
+    /// A field's value on its line. Ids and types are checked where they enter, and this
+    /// is the last guard: a line break here would let a value forge an event no one wrote,
+    /// so CR and LF become spaces.
+    static func field(_ value: String, into out: inout [UInt8]) {
+        for byte in value.utf8 { out.append(byte == 0x0A || byte == 0x0D ? 0x20 : byte) }
     }
 
     /// A preview frame (API.md section 12): `event_start` or `event_delta`, with the
@@ -48,7 +59,12 @@ enum SSE {
                 "type": "event_start", "event": ["id": .string(preview.eventID), "type": .string(preview.eventType)],
             ]
         }
-        var out = Array("id: \(preview.eventID)\nevent: \(name)\ndata: ".utf8)
+        var out: [UInt8] = []
+        out.appendLiteral("id: ")
+        field(preview.eventID, into: &out)
+        out.appendLiteral("\nevent: ")
+        field(name, into: &out)
+        out.appendLiteral("\ndata: ")
         data.write(into: &out)
         out.append(contentsOf: "\n\n".utf8)
         return out

@@ -15,6 +15,11 @@ struct SuppliedEvent {
         raw = try JSONObjectReader(value, at: path)
         let type = try raw.requiredString("type")
         guard !type.isEmpty else { throw raw.fail("type", "must be a non-empty string") }
+        // A type goes on an SSE `event:` line: a line break in it would forge frames.
+        guard EventIDs.isWellFormedType(type) else {
+            throw raw.fail(
+                "type", "must be 1 to 128 letters, digits, '.', '_', '-', ':' or '/' (no spaces or line breaks)")
+        }
         self.type = type
         if let given = raw["id"] {
             guard let s = given.stringValue, EventIDs.isWellFormed(s, prefix: "evt") else {
@@ -89,6 +94,16 @@ struct SuppliedEvent {
 
 /// The id shape every fixture and supplied id must have.
 enum EventIDs {
+    /// An event type as it may appear on an SSE `event:` line.
+    static func isWellFormedType(_ s: String) -> Bool {
+        let bytes = s.utf8
+        return !bytes.isEmpty && bytes.count <= 128
+            && bytes.allSatisfy {
+                $0 == 46 || $0 == 95 || $0 == 45 || $0 == 58 || $0 == 47 || (48...57).contains($0)
+                    || (65...90).contains($0) || (97...122).contains($0)
+            }
+    }
+
     static func isWellFormed(_ s: String, prefix: String) -> Bool {
         var s = s
         let head = prefix.utf8.count

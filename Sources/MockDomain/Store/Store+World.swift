@@ -89,6 +89,26 @@ extension Store {
                     "'\(parent)' is not a thread of session '\(session.id)'", param: "threads[\(i)].parent_thread_id")
             }
         }
+        // Every child's chain of parents ends at the coordinator (a → b → a would leave a
+        // family no one started); each thread is walked once, however deep the tree.
+        var parentOf: [String: String] = [:]
+        for t in threads { parentOf[t.id] = t.parentThreadID }
+        var rooted = Set<String>()
+        for (i, t) in threads.enumerated() where t.role == .child {
+            var chain: [String] = []
+            var seen = Set<String>()
+            var current: String? = t.id
+            while let c = current, !rooted.contains(c) {
+                guard seen.insert(c).inserted else {
+                    throw .invalid(
+                        "the parents of '\(t.id)' form a cycle; every child must lead back to the coordinator",
+                        param: "threads[\(i)].parent_thread_id")
+                }
+                chain.append(c)
+                current = parentOf[c]
+            }
+            rooted.formUnion(chain)
+        }
         for (i, wait) in waits.sorted(by: { $0.key < $1.key }) {
             let t = threads[i]
             guard t.status == .blocked else {
