@@ -90,6 +90,8 @@ struct CompactScanner {
         var escaped = false
         let run = pos
         while pos < bytes.count {
+            pos = Self.skipPlain(bytes, from: pos)
+            guard pos < bytes.count else { break }
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<pos]))
@@ -127,6 +129,32 @@ struct CompactScanner {
             pos += n
         }
         return nil
+    }
+
+    /// The first position at or after `i` holding a byte a string cannot take as is
+    /// (quote, backslash, control, non-ASCII), looked for eight bytes at a time: the
+    /// bulk of a document is plain ASCII text inside strings.
+    static func skipPlain(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> Int {
+        var i = i
+        guard let base = b.baseAddress else { return i }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= b.count {
+            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            // Any byte with its high bit, below 0x20, or equal to '"' or '\\'.
+            let quote = word ^ (ones &* 0x22)
+            let slash = word ^ (ones &* 0x5C)
+            let special =
+                (word | (word &- ones &* 0x20) | (quote &- ones) & ~quote | (slash &- ones) & ~slash) & highs
+            if special != 0 { break }
+            i += 8
+        }
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { return i }
+            i += 1
+        }
+        return i
     }
 
     static func lowerHex(_ c: UInt8) -> UInt8? {

@@ -290,6 +290,8 @@ private struct JSONParser {
         let start = pos
         var high: UInt8 = 0
         while pos < bytes.count {
+            pos = CompactScanner.skipPlain(bytes, from: pos)
+            guard pos < bytes.count else { break }
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") {
                 if high < 0x80 {
