@@ -2509,7 +2509,7 @@ CONTROL_OPERATIONS = [
         "post",
         CTRL_THREAD + "/events",
         "mockAppendEvents",
-        "Append events (they reach open streams at once)",
+        "Append events (they reach open streams at once; a final thread is 409)",
         {
             "parameters": [p("SessionId"), p("ThreadId")],
             "requestBody": body("AppendEventsRequest"),
@@ -2547,13 +2547,13 @@ CONTROL_OPERATIONS = [
         "post",
         CTRL_THREAD + "/mailbox",
         "mockPutMessage",
-        "Put a message in a thread's mailbox",
+        "Put a message in a thread's mailbox (a final thread is 409)",
         {
             "parameters": [p("SessionId"), p("ThreadId")],
             "requestBody": body("MailboxPutRequest"),
             "responses": {
                 "201": json_response("The message.", ref("MailboxMessage")),
-                **errors("400", "404", "413"),
+                **errors("400", "404", "409", "413"),
             },
         },
     ),

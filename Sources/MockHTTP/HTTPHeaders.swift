@@ -21,7 +21,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// Field names are ASCII tokens: compare their bytes, folding A-Z, without
     /// allocating lowercased copies on every look-up.
-    static func sameName(_ a: String, _ b: String) -> Bool {
+    public static func sameName(_ a: String, _ b: String) -> Bool {
         var a = a
         var b = b
         return a.withUTF8 { x in

@@ -182,7 +182,24 @@ public final class LibeventServer: Scheduler {
             // connection closes after this reply.
             evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close")
         }
+        if request.method == "CONNECT" { closeAfterReply(req) }
         deliver(responder.respond(to: request), for: request, to: req)
+    }
+
+    /// evhttp 2.1 never closes a CONNECT's connection, whatever its headers say (it
+    /// expects a tunnel); no route tunnels, so the connection ends once the answer is
+    /// out instead of idling until the timeout.
+    func closeAfterReply(_ req: OpaquePointer) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close")
+        evhttp_request_set_on_complete_cb(
+            req,
+            { req, _ in
+                guard let req, let conn = evhttp_request_get_connection(req),
+                    let bev = evhttp_connection_get_bufferevent(conn)
+                else { return }
+                let fd = bufferevent_getfd(bev)
+                if fd >= 0 { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+            }, nil)
     }
 
     /// evhttp 2.1 reads no body for HEAD and TRACE (`evhttp_method_may_have_body`);

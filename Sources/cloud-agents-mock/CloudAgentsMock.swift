@@ -86,6 +86,10 @@ struct CloudAgentsMock: ParsableCommand {
         }
     }
 
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     /// Reads the fixture files and builds the application; the document is dropped on return.
     func loadApplication(config: inout AppConfig, clock: MockClock, logger: Logger) throws -> MockApplication {
         let fixture: JSON
@@ -157,12 +161,19 @@ struct CloudAgentsMock: ParsableCommand {
             throw ExitCode(1)
         }
         server.handleTerminationSignals()
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        // The ready line: exactly one line on stdout, written unbuffered.
-        Console.out("cloud-agents-mock listening on http://\(shownHost):\(bound)\n")
+        if config.adminToken == nil && !Self.isLoopback(host) {
+            logger.warning(
+                "listening on \(host) without --admin-token: anyone who can reach this port can read the journal and the tokens and change the mock's state"
+            )
+        }
+        // Logged before the ready line, so that once it is out the server does nothing a
+        // test could race with (the log's clock reads the time zone file).
         logger.info(
             "serving \(config.fixtureSource): \(app.store.sessions.count) session(s); API under /api/v1/cloud and /v1, control API under /_mock"
         )
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        // The ready line: exactly one line on stdout, written unbuffered.
+        Console.out("cloud-agents-mock listening on http://\(shownHost):\(bound)\n")
         server.run()
         logger.info("stopped")
     }

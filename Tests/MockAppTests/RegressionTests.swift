@@ -106,3 +106,71 @@ final class FrameFieldTests: XCTestCase {
         XCTAssertEqual(frame, "id: evt_1 event: forged\nevent: a  id: evt_2\ndata: {\"k\":1}\n\n")
     }
 }
+
+final class SecretsTests: XCTestCase {
+    func testComparisonIsExact() {
+        XCTAssertTrue(Secrets.same("token-1", "token-1"))
+        XCTAssertTrue(Secrets.same("", ""))
+        for other in ["token-2", "token-", "token-11", "", "Token-1", "token-1\u{0}"] {
+            XCTAssertFalse(Secrets.same("token-1", other), other)
+            XCTAssertFalse(Secrets.same(other, "token-1"), other)
+        }
+    }
+
+    func testMaskedKeepsTheSchemeAndAtMostFourCharacters() {
+        XCTAssertEqual(Secrets.masked("Bearer tok_0123456789abcdef"), "Bearer …cdef")
+        XCTAssertEqual(Secrets.masked("Bearer short"), "Bearer [redacted]")
+        XCTAssertEqual(Secrets.masked("adm-0123456789xyz"), "…9xyz")
+        XCTAssertEqual(Secrets.masked(""), "[redacted]")
+    }
+}
+
+final class GlobTests: XCTestCase {
+    /// The backtracking matcher the linear one replaced (pattern × text in the worst case),
+    /// kept here as the reference of what a pattern means.
+    func reference(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.utf8)
+        let t = Array(text.utf8)
+        var (pi, ti, star, mark) = (0, 0, -1, 0)
+        while ti < t.count {
+            if pi < p.count, p[pi] == t[ti], p[pi] != 42 {
+                pi += 1
+                ti += 1
+            } else if pi < p.count, p[pi] == 42 {
+                (star, mark) = (pi, ti)
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == 42 { pi += 1 }
+        return pi == p.count
+    }
+
+    func testTheLinearMatcherAgreesWithTheReference() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [Character] = ["a", "b", "/", "*"]
+        for _ in 0..<20_000 {
+            let pattern = String(
+                (0..<Int.random(in: 0...7, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            let text = String(
+                (0..<Int.random(in: 0...9, using: &rng)).map { _ in alphabet.dropLast().randomElement(using: &rng)! })
+            XCTAssertEqual(Glob.matches(pattern, text), reference(pattern, text), "\(pattern) ~ \(text)")
+        }
+        XCTAssertTrue(Glob.matches("/v1/sessions/*/threads", "/v1/sessions/sess_1/threads"))
+        XCTAssertFalse(Glob.matches("/v1/sessions/*/threads", "/v1/sessions/sess_1/threads/x"))
+    }
+
+    /// A pattern built to make a backtracking matcher work pattern × text (the journal query
+    /// that froze the loop for 6.5 s) is answered in one pass.
+    func testAnAdversarialPatternIsAnsweredInOnePass() {
+        let text = String(repeating: "a", count: 200_000)
+        let pattern = "*" + String(repeating: "a", count: 20_000) + "b*"
+        XCTAssertFalse(Glob.matches(pattern, text))
+        XCTAssertTrue(Glob.matches("*" + String(repeating: "a", count: 20_000) + "*", text))
+    }
+}

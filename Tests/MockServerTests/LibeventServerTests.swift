@@ -187,6 +187,16 @@ final class LibeventServerTests: XCTestCase {
         try running.stop()
     }
 
+    /// evhttp keeps a CONNECT's connection for a tunnel; it stayed open until the idle
+    /// timeout (60 s) even with `Connection: close`.
+    func testAConnectRequestIsAnsweredAndItsConnectionClosed() throws {
+        let running = try RunningServer()
+        let a = try running.exchange("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+        XCTAssertNotEqual(a.status, 0)
+        XCTAssertTrue(a.head.contains("Connection: close"), a.head)
+        try running.stop()
+    }
+
     func testEveryMethodReachesTheResponder() throws {
         let running = try RunningServer()
         for method in ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"] {

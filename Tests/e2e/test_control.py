@@ -542,7 +542,8 @@ def test_journal_records_requests_with_their_details(mock):
     assert first["query_string"] == "x=1&tag%5B%5D=a"
     assert first["query"] == [["x", "1"], ["tag[]", "a"]]
     headers = {k.lower(): v for k, v in first["headers"]}
-    assert headers["x-custom"] == "yes" and headers["authorization"] == "Bearer test-token"
+    # Credentials are not kept: the scheme, and the last four characters of a long secret.
+    assert headers["x-custom"] == "yes" and headers["authorization"] == "Bearer [redacted]"
     assert first["body"] == {"agent": COORD_AGENT}
     assert first["status"] == 200
     assert second["status"] == 404 and second["request_id"].startswith("req_")
@@ -943,3 +944,51 @@ def test_a_fixture_event_type_with_a_line_break_is_refused_at_start(tmp_path):
                           timeout=30)
     assert done.returncode == 2
     assert "$.sessions[0].threads[1].events[0].type" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("final", ["archive", "terminated"])
+def test_a_final_thread_takes_no_appended_events_or_mailbox_messages(mock, final):
+    # Its log is closed and its streams have ended; an append used to land after the end.
+    r = mock.control("POST", "/sessions", {"children": [{"status": "idle"}]})
+    assert r.status == 201, r.text
+    sid = r.json()["id"]
+    tid = [t for t in r.json()["threads"] if t["role"] == "child"][0]["id"]
+    if final == "archive":
+        assert mock.post(f"/v1/sessions/{sid}/threads/{tid}/archive").status == 200
+    else:
+        mock.set_status(sid, tid, "terminated")
+    before = thread_events(mock, sid, tid)
+    status = "archived" if final == "archive" else "terminated"
+    r = mock.control("POST", f"/sessions/{sid}/threads/{tid}/events", {"events": [{"type": "agent.message"}]})
+    assert error_of(r, 409, "invalid_request_error")["message"] == (
+        f"Thread '{tid}' is {status}; a final thread takes no more events.")
+    r = mock.control("POST", f"/sessions/{sid}/threads/{tid}/mailbox", {"content": "late"})
+    assert error_of(r, 409, "invalid_request_error")["message"] == (
+        f"Thread '{tid}' is {status}; a final thread takes no more messages.")
+    assert thread_events(mock, sid, tid) == before
+    assert mock.control("GET", f"/sessions/{sid}/threads/{tid}/mailbox").json()["data"] == []
+
+
+
+def test_the_journal_keeps_no_credentials(start_server):
+    srv = start_server("--token", "tok_0123456789abcdef", "--admin-token", "adm-0123456789xyz")
+    r = srv.request("GET", "/v1/sessions", token="tok_0123456789abcdef",
+                    headers={"Cookie": "session=abcdefghijklmnop", "X-Mock-Admin-Token": "adm-0123456789xyz"})
+    assert r.status == 200, r.text
+    j = srv.control("GET", "/journal", headers={"X-Mock-Admin-Token": "adm-0123456789xyz"}).json()
+    headers = {k.lower(): v for k, v in j["data"][0]["headers"]}
+    assert headers["authorization"] == "Bearer …cdef"
+    assert headers["cookie"] == "…mnop"
+    assert headers["x-mock-admin-token"] == "…9xyz"
+    assert "0123456789" not in json.dumps(j)
+
+
+def test_listening_beyond_loopback_without_an_admin_token_warns(start_server):
+    open_srv = start_server("--host", "0.0.0.0")
+    guarded = start_server("--host", "0.0.0.0", "--admin-token", "adm")
+    local = start_server()
+    for srv in (open_srv, guarded, local):
+        assert srv.get("/v1/sessions").status == 200  # serving, the warning line written before
+    assert "without --admin-token" in open_srv.stderr_text()
+    assert "without --admin-token" not in guarded.stderr_text()
+    assert "without --admin-token" not in local.stderr_text()

@@ -4233,7 +4233,7 @@ enum EmbeddedResources {
     "/_mock/sessions/{session_id}/threads/{thread_id}/events": {
       "post": {
         "operationId": "mockAppendEvents",
-        "summary": "Append events (they reach open streams at once)",
+        "summary": "Append events (they reach open streams at once; a final thread is 409)",
         "tags": [
           "Control (/_mock)"
         ],
@@ -4425,7 +4425,7 @@ enum EmbeddedResources {
       },
       "post": {
         "operationId": "mockPutMessage",
-        "summary": "Put a message in a thread's mailbox",
+        "summary": "Put a message in a thread's mailbox (a final thread is 409)",
         "tags": [
           "Control (/_mock)"
         ],
@@ -4471,6 +4471,9 @@ enum EmbeddedResources {
           },
           "404": {
             "$ref": "#/components/responses/Error404"
+          },
+          "409": {
+            "$ref": "#/components/responses/Error409"
           },
           "413": {
             "$ref": "#/components/responses/Error413"

@@ -24,10 +24,23 @@ public final class RequestJournal {
             self.method = request.method
             self.path = request.rawPath
             self.rawQuery = request.rawQuery
-            self.headers = request.headers
+            self.headers = Self.redacted(request.headers)
             self.body = request.body
             self.requestID = ctx.requestID
             self.receivedAt = receivedAt
+        }
+
+        /// Credentials are never kept: anyone who can read the journal could replay them.
+        static let secretHeaders = ["Authorization", "Proxy-Authorization", "X-Mock-Admin-Token", "Cookie"]
+
+        static func redacted(_ headers: HTTPHeaders) -> HTTPHeaders {
+            guard headers.fields.contains(where: { f in secretHeaders.contains { HTTPHeaders.sameName(f.name, $0) } })
+            else { return headers }
+            return HTTPHeaders(
+                headers.fields.map { f in
+                    secretHeaders.contains { HTTPHeaders.sameName(f.name, $0) }
+                        ? (f.name, Secrets.masked(f.value)) : (f.name, f.value)
+                })
         }
 
         public var json: JSON {

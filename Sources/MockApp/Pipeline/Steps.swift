@@ -123,7 +123,7 @@ struct AdminAuthentication: PipelineStep {
             let given =
                 headers["X-Mock-Admin-Token"]
                 ?? headers["Authorization"].flatMap(BearerAuthentication.token).map(String.init)
-            guard given == adminToken else {
+            guard let given, Secrets.same(given, adminToken) else {
                 throw APIError.authentication(
                     "The control API needs the admin token ('X-Mock-Admin-Token: <token>' or 'Authorization: Bearer <token>')."
                 )

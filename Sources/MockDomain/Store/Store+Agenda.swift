@@ -147,7 +147,6 @@ extension Store {
         guard let session = sessionsByID[step.sessionID], let thread = threadsByID[step.threadID],
             !thread.status.isFinal
         else { return }
-        let now = clock.now()
         switch step.action {
         case .previewStart(let id, let type):
             if session.previews[id] == nil {

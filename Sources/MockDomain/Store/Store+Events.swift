@@ -103,6 +103,10 @@ extension Store {
         -> [StoredEvent]
     {
         let thread = try thread(threadID, in: sessionID)
+        // Its log is closed and its streams have ended: nothing may follow a final status.
+        if thread.status.isFinal {
+            throw .conflict("Thread '\(thread.id)' is \(thread.status.rawValue); a final thread takes no more events.")
+        }
         guard !items.isEmpty else { throw .invalid("No events given.", param: "events") }
         var checked: [SuppliedEvent] = []
         var seen = Set<String>()

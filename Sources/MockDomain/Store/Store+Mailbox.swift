@@ -24,6 +24,10 @@ extension Store {
         -> MailboxMessage
     {
         let thread = try thread(threadID, in: sessionID)
+        if thread.status.isFinal {
+            throw .conflict(
+                "Thread '\(thread.id)' is \(thread.status.rawValue); a final thread takes no more messages.")
+        }
         let fromID = plan.fromThreadID ?? thread.parentThreadID ?? thread.id
         guard let from = threadsByID[fromID], from.sessionID == thread.sessionID else {
             throw .invalid("from_thread_id '\(fromID)' is not a thread of this session.", param: "from_thread_id")

@@ -113,7 +113,10 @@ public final class Store {
     public func accepts(token: String) -> Bool {
         guard !token.isEmpty else { return false }
         if !tokensRequired && tokens.isEmpty { return true }
-        return tokens.contains(token)
+        // Every configured token is compared, each in constant time.
+        var found = false
+        for known in tokens where Secrets.same(known, token) { found = true }
+        return found
     }
 
     public func addToken(_ token: String) {
