@@ -173,3 +173,28 @@ final class EmbeddedResourceTests: XCTestCase {
         }
     }
 }
+
+final class LargeRosterTests: XCTestCase {
+    /// Agents are found through an index: 30,000 agents, each with a session on it, load in
+    /// one pass (a scan per look-up made such a fixture quadratic), and versions still resolve.
+    func testManyAgentsLoadAndResolve() throws {
+        var agents: [String] = []
+        var sessions: [String] = []
+        for i in 0..<30_000 {
+            agents.append(#"{"id":"agent_\#(i)","name":"A\#(i)","model":"m","version":1}"#)
+            sessions.append(#"{"id":"sess_\#(i)","agent":"agent_\#(i)"}"#)
+        }
+        agents.append(#"{"id":"agent_7","name":"A7","model":"m","version":2}"#)
+        let doc = "{\"agents\":[\(agents.joined(separator: ","))],\"sessions\":[\(sessions.joined(separator: ","))]}"
+        let clock = MockClock()
+        let store = try Fixture.load(try JSON.parse(doc), clock: clock, ids: IDGenerator(seed: 1, clock: clock))
+        XCTAssertEqual(store.agents.count, 30_001)
+        XCTAssertEqual(store.agent("agent_7", version: nil)?.version, 2)
+        XCTAssertEqual(store.agent("agent_7", version: 1)?.version, 1)
+        XCTAssertNil(store.agent("agent_7", version: 3))
+        XCTAssertEqual(store.agent("agent_29999", version: nil)?.name, "A29999")
+        XCTAssertNil(store.agent("agent_missing", version: nil))
+        let copy = store.clone()
+        XCTAssertEqual(copy.agent("agent_7", version: nil)?.version, 2)
+    }
+}

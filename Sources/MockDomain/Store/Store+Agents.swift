@@ -76,7 +76,7 @@ extension Store {
     /// `GET /agents/{id}/versions`: every version of one agent.
     public func agentVersions(_ id: String, page: PageRequest) throws(DomainError) -> Page<Agent> {
         _ = try agent(AgentReference(id: id))
-        let versions = agents.filter { $0.id == id }.sorted { $0.version < $1.version }
+        let versions = (agentPositions[id] ?? []).map { agents[$0] }.sorted { $0.version < $1.version }
         var index: [String: Int] = [:]
         for (i, a) in versions.enumerated() { index[String(a.version)] = i }
         return try page.cut(versions, id: { String($0.version) }, index: { index[$0] })
@@ -109,7 +109,7 @@ extension Store {
         let current = try agent(AgentReference(id: id))
         if current.archivedAt != nil { throw .busy("Agent '\(id)' is already archived.") }
         let now = clock.now()
-        for i in agents.indices where agents[i].id == id {
+        for i in agentPositions[id] ?? [] {
             agents[i].archivedAt = now
             agents[i].updatedAt = now
         }

@@ -25,7 +25,7 @@ extension Store {
                 throw DomainError(error)
             }
         }
-        for i in agents.indices where agents[i].id == current.id { agents[i].script = script }
+        for i in agentPositions[current.id] ?? [] { agents[i].script = script }
         // Threads carry their agent's snapshot: they follow the new script from their next turn.
         for session in sessions {
             for t in session.threads where t.agent.id == current.id { t.state.agent.script = script }

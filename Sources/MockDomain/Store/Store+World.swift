@@ -7,6 +7,7 @@ extension Store {
     /// Takes over another store's world in one step (reset, state import).
     public func adopt(_ other: Store) {
         agents = other.agents
+        reindexAgents()
         sessions = other.sessions
         sessionsByID = other.sessionsByID
         sessionIndex = other.sessionIndex
@@ -45,7 +46,7 @@ extension Store {
 
     /// A roster agent from a fixture; the same id and version twice is refused.
     func restore(agent: Agent) throws(DomainError) {
-        if agents.contains(where: { $0.id == agent.id && $0.version == agent.version }) {
+        if self.agent(agent.id, version: agent.version) != nil {
             throw .invalid("duplicate agent '\(agent.id)' version \(agent.version)", param: "id")
         }
         agents.append(agent)
