@@ -68,31 +68,28 @@ def raise_open_file_limit(need: int) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def build_reader(workdir: str) -> str:
-    """Compiles bench/tools/sse_reader.c with cc -O2 into `workdir`; returns the binary's path."""
+def compile_c(source: Path, workdir: str, *flags: str) -> str:
+    """Compiles a C tool with cc -O2 into `workdir`; returns the binary's path."""
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if cc is None:
         raise BenchFailure("no C compiler (cc) on PATH")
-    out = os.path.join(workdir, "sse_reader")
-    done = subprocess.run([cc, "-O2", "-o", out, str(READER_SOURCE)], capture_output=True, text=True, timeout=120)
+    out = os.path.join(workdir, source.stem)
+    done = subprocess.run([cc, "-O2", *flags, "-o", out, str(source)], capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
-        raise BenchFailure(f"compiling {READER_SOURCE} failed:\n{done.stderr}")
+        raise BenchFailure(f"compiling {source} failed:\n{done.stderr}")
     return out
+
+
+def build_reader(workdir: str) -> str:
+    """Compiles bench/tools/sse_reader.c into `workdir`; returns the binary's path."""
+    return compile_c(Path(READER_SOURCE), workdir)
 
 
 def send_floor_us(workdir: str, streams: int, events: int, frame_bytes: int) -> float:
     """CPU per send() of one frame to each of `streams` loopback connections, from
     bench/tools/send_floor.c: the least any server spends per stream per event when each
     event is its own write (the kernel's loopback delivery is charged to the sender)."""
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        raise BenchFailure("no C compiler (cc) on PATH")
-    out = os.path.join(workdir, "send_floor")
-    source = Path(__file__).resolve().parent / "tools" / "send_floor.c"
-    built = subprocess.run([cc, "-O2", "-pthread", "-o", out, str(source)], capture_output=True, text=True,
-                           timeout=120)
-    if built.returncode != 0:
-        raise BenchFailure(f"building send_floor failed:\n{built.stderr}")
+    out = compile_c(Path(__file__).resolve().parent / "tools" / "send_floor.c", workdir, "-pthread")
     done = subprocess.run([out, str(streams), str(events), str(frame_bytes)], capture_output=True, text=True,
                           timeout=300)
     m = re.search(r"send_floor_us_per_send=([0-9.]+)", done.stdout)

@@ -195,16 +195,30 @@ struct CompactScanner {
         return length
     }
 
-    mutating func object(depth: Int) -> Bool {
-        guard depth <= depthLeft else { return false }
-        out.append(UInt8(ascii: "{"))
+    /// Copies the opening byte at `pos`; true when the container closes at once (empty).
+    mutating func opens(closing: UInt8) -> Bool {
+        out.append(bytes[pos])
         pos += 1
         space()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
-            out.append(UInt8(ascii: "}"))
-            pos += 1
-            return true
-        }
+        guard pos < bytes.count, bytes[pos] == closing else { return false }
+        out.append(closing)
+        pos += 1
+        return true
+    }
+
+    /// After a member or an element: true at `,` (another follows), false at `closing`
+    /// (the container ends), nil at anything else. The byte is copied.
+    mutating func separator(closing: UInt8) -> Bool? {
+        space()
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ",") || bytes[pos] == closing else { return nil }
+        out.append(bytes[pos])
+        pos += 1
+        return bytes[pos - 1] == UInt8(ascii: ",")
+    }
+
+    mutating func object(depth: Int) -> Bool {
+        guard depth <= depthLeft else { return false }
+        if opens(closing: UInt8(ascii: "}")) { return true }
         var keys: [Range<Int>] = []
         while true {
             space()
@@ -220,45 +234,18 @@ struct CompactScanner {
             out.append(UInt8(ascii: ":"))
             pos += 1
             space()
-            guard value(depth: depth) else { return false }
-            space()
-            guard pos < bytes.count else { return false }
-            if bytes[pos] == UInt8(ascii: ",") {
-                out.append(UInt8(ascii: ","))
-                pos += 1
-                continue
-            }
-            guard bytes[pos] == UInt8(ascii: "}") else { return false }
-            out.append(UInt8(ascii: "}"))
-            pos += 1
-            return true
+            guard value(depth: depth), let more = separator(closing: UInt8(ascii: "}")) else { return false }
+            if !more { return true }
         }
     }
 
     mutating func array(depth: Int) -> Bool {
         guard depth <= depthLeft else { return false }
-        out.append(UInt8(ascii: "["))
-        pos += 1
-        space()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
-            out.append(UInt8(ascii: "]"))
-            pos += 1
-            return true
-        }
+        if opens(closing: UInt8(ascii: "]")) { return true }
         while true {
             space()
-            guard value(depth: depth) else { return false }
-            space()
-            guard pos < bytes.count else { return false }
-            if bytes[pos] == UInt8(ascii: ",") {
-                out.append(UInt8(ascii: ","))
-                pos += 1
-                continue
-            }
-            guard bytes[pos] == UInt8(ascii: "]") else { return false }
-            out.append(UInt8(ascii: "]"))
-            pos += 1
-            return true
+            guard value(depth: depth), let more = separator(closing: UInt8(ascii: "]")) else { return false }
+            if !more { return true }
         }
     }
 }

@@ -138,10 +138,8 @@ final class EventStreamSink: StreamSink {
             finish()
             return false
         }
-        if chunked && unsent == 0 && sendDirectly(bytes) {
-            lastWrite = LibeventServer.monotonicMillis()
-            return true
-        }
+        lastWrite = LibeventServer.monotonicMillis()
+        if chunked && unsent == 0 && sendDirectly(bytes) { return true }
         // The chunk's bytes move out of the server's scratch buffer into the connection's.
         _ = bytes.withUnsafeBytes { evbuffer_add(server.scratch, $0.baseAddress, $0.count) }
         evhttp_send_reply_chunk(request, server.scratch)
@@ -149,7 +147,6 @@ final class EventStreamSink: StreamSink {
         // HEAD request): they must never reach the next stream written.
         let left = evbuffer_get_length(server.scratch)
         if left > 0 { evbuffer_drain(server.scratch, left) }
-        lastWrite = LibeventServer.monotonicMillis()
         return true
     }
 
@@ -197,9 +194,8 @@ final class EventStreamSink: StreamSink {
     /// on again, which re-adds the read timeout). Frames sent directly do the same, at
     /// most four times per timeout, so a stream that only gets heartbeats stays open.
     private func keepConnectionTimerFresh(_ bev: OpaquePointer) {
-        let now = LibeventServer.monotonicMillis()
-        guard now - timerRefreshed >= server.options.connectionTimeoutSeconds * 250 else { return }
-        timerRefreshed = now
+        guard lastWrite - timerRefreshed >= server.options.connectionTimeoutSeconds * 250 else { return }
+        timerRefreshed = lastWrite
         bufferevent_enable(bev, Int16(EV_READ))
     }
 

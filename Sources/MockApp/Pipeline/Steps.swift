@@ -162,6 +162,6 @@ extension Substring {
 }
 
 extension String {
-    var spacesTrimmed: Substring { Substring(self).spacesTrimmed }
-    var trimmingSpaces: String { String(spacesTrimmed) }
+    /// Without leading and trailing spaces and tabs.
+    public var trimmingSpaces: String { String(Substring(self).spacesTrimmed) }
 }

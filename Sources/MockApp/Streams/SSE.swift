@@ -21,15 +21,20 @@ enum SSE {
         if let made = event.rendered { return made }
         var out: [UInt8] = []
         out.reserveCapacity(event.bytes.count + event.id.utf8.count + event.type.utf8.count + 24)
-        out.appendLiteral("id: ")
-        field(event.id, into: &out)
-        out.appendLiteral("\nevent: ")
-        field(event.type, into: &out)
-        out.appendLiteral("\ndata: ")
+        head(id: event.id, event: event.type, into: &out)
         out.append(contentsOf: event.bytes)
         out.append(contentsOf: "\n\n".utf8)
         event.rendered = out
         return out
+    }
+
+    /// `id:` and `event:` lines, and the start of the `data:` line.
+    static func head(id: String, event: String, into out: inout [UInt8]) {
+        out.appendLiteral("id: ")
+        field(id, into: &out)
+        out.appendLiteral("\nevent: ")
+        field(event, into: &out)
+        out.appendLiteral("\ndata: ")
     }
 
     /// A field's value on its line. Ids and types are checked where they enter, and this
@@ -60,11 +65,7 @@ enum SSE {
             ]
         }
         var out: [UInt8] = []
-        out.appendLiteral("id: ")
-        field(preview.eventID, into: &out)
-        out.appendLiteral("\nevent: ")
-        field(name, into: &out)
-        out.appendLiteral("\ndata: ")
+        head(id: preview.eventID, event: name, into: &out)
         data.write(into: &out)
         out.append(contentsOf: "\n\n".utf8)
         return out

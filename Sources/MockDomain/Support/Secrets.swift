@@ -7,8 +7,7 @@ public enum Secrets {
         var y = b
         return x.withUTF8 { p in
             y.withUTF8 { q in
-                var diff = UInt8(truncatingIfNeeded: p.count ^ q.count)
-                if p.count != q.count { diff |= 1 }
+                var diff: UInt8 = p.count == q.count ? 0 : 1
                 let n = max(p.count, q.count)
                 for i in 0..<n {
                     diff |= (i < p.count ? p[i] : 0) ^ (i < q.count ? q[i] : 0)
