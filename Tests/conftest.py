@@ -1,31 +1,18 @@
+"""The suites run on the `cloud_agents_mock` pytest plugin (clients/python), as a user's would.
+
+`mock` and `start_server` are this repository's short names for the plugin's fixtures.
+"""
+
 import pytest
 
-from support.mockserver import MockServer
 
-
-@pytest.fixture(scope="session")
-def shared_server():
-    """One server for the whole run; tests that use `mock` get it reset first."""
-    with MockServer() as server:
-        yield server
+@pytest.fixture
+def mock(cloud_agents_mock):
+    """The session's server (the binary of pytest.ini's cloud_agents_mock_bin or $CLOUD_AGENTS_MOCK_BIN), reset."""
+    return cloud_agents_mock
 
 
 @pytest.fixture
-def mock(shared_server):
-    shared_server.reset()
-    yield shared_server
-
-
-@pytest.fixture
-def start_server():
+def start_server(cloud_agents_mock_factory):
     """Starts servers with custom flags; each is stopped (by pid) after the test."""
-    started = []
-
-    def _start(*args, **kw):
-        s = MockServer(*args, **kw)
-        started.append(s)
-        return s
-
-    yield _start
-    for s in started:
-        s.__exit__(None, None, None)
+    return cloud_agents_mock_factory

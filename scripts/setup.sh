@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need and is missing: libevent-dev and
 # pkg-config from Debian, and (with --python) a virtual environment at .venv with
-# the pinned Python packages of the client tests. Safe to run again.
+# the pinned Python packages of the client tests and this repository's Python
+# package (clients/python: control client and pytest plugin). Safe to run again.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 want_python=0
@@ -42,7 +43,8 @@ if [ "$want_python" -eq 1 ]; then
   venv="$repo/.venv"
   requirements="$repo/Tests/requirements.txt"
   stamp="$venv/.requirements.sha256"
-  digest="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  plugin="$repo/clients/python"
+  digest="$(cat "$requirements" "$plugin/pyproject.toml" | sha256sum | cut -d' ' -f1)"
   if [ ! -x "$venv/bin/python" ]; then
     echo "setup: creating $venv" >&2
     python3 -m venv "$venv"
@@ -50,6 +52,9 @@ if [ "$want_python" -eq 1 ]; then
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
     echo "setup: installing Python test packages from Tests/requirements.txt" >&2
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements" >&2
+    # The repository's suites run on its own pytest plugin, installed editable so edits apply at once.
+    echo "setup: installing the cloud-agents-mock Python package (clients/python) in editable mode" >&2
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$plugin" >&2
     echo "$digest" > "$stamp"
   fi
 fi

@@ -2,7 +2,9 @@
 # Installs what is missing, builds, and runs every test: the Swift unit tests
 # (the app driven with request values), then the pytest suites that start the
 # real binary on port 0 (end-to-end, streaming, control API, the official
-# Python SDK, the OpenAPI document and schemathesis). Ends with pytest's summary.
+# Python SDK, the OpenAPI document and schemathesis) and the tests of the
+# Python package in clients/python (control client, pytest plugin). Ends with
+# pytest's summary.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$repo/scripts/setup.sh" --python
@@ -11,4 +13,4 @@ cd "$repo"
 swift build --product cloud-agents-mock
 swift test
 export CLOUD_AGENTS_MOCK_BIN="$repo/.build/debug/cloud-agents-mock"
-exec "$repo/.venv/bin/python" -m pytest "$repo/Tests" -p no:cacheprovider "$@"
+exec "$repo/.venv/bin/python" -m pytest "$repo/Tests" "$repo/clients/python/tests" -p no:cacheprovider "$@"
