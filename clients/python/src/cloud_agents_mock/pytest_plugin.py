@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from typing import Any, Callable, Iterator, List
+from typing import Any, Callable, Generator, Iterator, List, Tuple
 
 import pytest
 
@@ -154,8 +154,8 @@ def _cut(text: str) -> str:
     return text[:REPORT_LIMIT] + f"\n... ({len(text) - REPORT_LIMIT} more characters; GET /_mock/state for all of it)"
 
 
-def _report_sections(server: MockServer) -> List[tuple]:
-    sections = []
+def _report_sections(server: MockServer) -> List[Tuple[str, str]]:
+    sections: List[Tuple[str, str]] = []
     try:
         entries = server.control.journal()["data"]
         lines = [
@@ -174,9 +174,9 @@ def _report_sections(server: MockServer) -> List[tuple]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: "pytest.CallInfo[None]") -> Generator[None, Any, None]:
     outcome = yield
-    report = outcome.get_result()
+    report: pytest.TestReport = outcome.get_result()
     if report.when != "call" or not report.failed or item.config.getoption("cloud_agents_mock_no_report"):
         return
     funcargs = getattr(item, "funcargs", {})

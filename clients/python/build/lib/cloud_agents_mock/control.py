@@ -9,7 +9,7 @@ request: `control("POST", "/reset")` returns the `Response` whatever its status.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, cast
 from urllib.parse import quote, urlencode
 
 from .types import (
@@ -49,7 +49,7 @@ class MockAPIError(Exception):
         self.status = status
         self.body = body
         self.request_id: Optional[str] = headers.get("x-request-id")
-        self.envelope: Optional[dict] = None
+        self.envelope: Optional[Dict[str, Any]] = None
         self.type: Optional[str] = None
         self.message: str = body.decode("utf-8", errors="replace")[:500]
         self.param: Optional[str] = None
@@ -75,7 +75,7 @@ def _path(*parts: str) -> str:
     return "".join("/" + quote(p, safe="") for p in parts)
 
 
-def _given(**fields: Any) -> dict:
+def _given(**fields: Any) -> Dict[str, Any]:
     """The body fields that were given (None means "leave it to the server")."""
     return {k: v for k, v in fields.items() if v is not None}
 
@@ -114,39 +114,39 @@ class ControlClient:
 
     def health(self) -> Status:
         """Liveness: `{"status": "ok"}` while the process serves."""
-        return self._call("GET", "/health")
+        return cast(Status, self._call("GET", "/health"))
 
     def ready(self) -> Status:
         """Readiness: 200 once the fixtures are loaded (MockAPIError with 503 before)."""
-        return self._call("GET", "/ready")
+        return cast(Status, self._call("GET", "/ready"))
 
     def version(self) -> Version:
-        return self._call("GET", "/version")
+        return cast(Version, self._call("GET", "/version"))
 
-    def routes(self) -> List[dict]:
+    def routes(self) -> List[Dict[str, Any]]:
         """Every route the server answers: `{"method", "path"}` items."""
-        return self._call("GET", "/routes")["data"]
+        return cast(List[Dict[str, Any]], self._call("GET", "/routes")["data"])
 
-    def openapi(self) -> dict:
+    def openapi(self) -> Dict[str, Any]:
         """The OpenAPI document of everything the server answers."""
-        return self._call("GET", "/openapi.json")
+        return cast(Dict[str, Any], self._call("GET", "/openapi.json"))
 
     def stats(self) -> Stats:
-        return self._call("GET", "/stats")
+        return cast(Stats, self._call("GET", "/stats"))
 
     # -- the world ----------------------------------------------------------------------
 
     def reset(self) -> WorldSummary:
         """Back to the loaded fixtures: world, tokens, journal, faults, clock and id seed; open streams end."""
-        return self._call("POST", "/reset")
+        return cast(WorldSummary, self._call("POST", "/reset"))
 
     def get_state(self) -> Fixture:
         """The whole world in the fixture format (it loads again with `put_state` or `--fixtures`)."""
-        return self._call("GET", "/state")
+        return cast(Fixture, self._call("GET", "/state"))
 
     def put_state(self, fixture: Fixture) -> WorldSummary:
         """Replaces the world with a fixture document; a refused one changes nothing (400 naming its JSON path)."""
-        return self._call("PUT", "/state", fixture, timeout=120.0)
+        return cast(WorldSummary, self._call("PUT", "/state", fixture, timeout=120.0))
 
     def create_session(
         self,
@@ -170,7 +170,7 @@ class ControlClient:
             children=list(children) if children is not None else None,
             initial_events=list(initial_events) if initial_events is not None else None,
         )
-        return self._call("POST", "/sessions", body)
+        return cast(Session, self._call("POST", "/sessions", body))
 
     def create_thread(
         self,
@@ -190,11 +190,11 @@ class ControlClient:
             parent_thread_id=parent_thread_id,
             created_by_tool_use_id=created_by_tool_use_id,
         )
-        return self._call("POST", _path("sessions", session_id, "threads"), body)
+        return cast(Thread, self._call("POST", _path("sessions", session_id, "threads"), body))
 
     def append_events(self, session_id: str, thread_id: str, events: Iterable[Mapping[str, Any]]) -> List[Event]:
         """Appends events to a thread (they reach open streams at once); the stored events."""
-        return self._call("POST", _path("sessions", session_id, "threads", thread_id, "events"), {"events": list(events)})["data"]
+        return cast(List[Event], self._call("POST", _path("sessions", session_id, "threads", thread_id, "events"), {"events": list(events)})["data"])
 
     def set_status(
         self,
@@ -208,10 +208,10 @@ class ControlClient:
     ) -> Thread:
         """Moves a thread to `running`, `idle`, `blocked` or `terminated`, with its status event."""
         body = _given(status=status, stop_reason=stop_reason, waiting_on=waiting_on, **extra)
-        return self._call("POST", _path("sessions", session_id, "threads", thread_id, "status"), body)
+        return cast(Thread, self._call("POST", _path("sessions", session_id, "threads", thread_id, "status"), body))
 
     def mailbox(self, session_id: str, thread_id: str) -> List[MailboxMessage]:
-        return self._call("GET", _path("sessions", session_id, "threads", thread_id, "mailbox"))["data"]
+        return cast(List[MailboxMessage], self._call("GET", _path("sessions", session_id, "threads", thread_id, "mailbox"))["data"])
 
     def put_mailbox(
         self,
@@ -223,27 +223,27 @@ class ControlClient:
         status: str | None = None,
     ) -> MailboxMessage:
         body = _given(content=content, from_thread_id=from_thread_id, status=status)
-        return self._call("POST", _path("sessions", session_id, "threads", thread_id, "mailbox"), body)
+        return cast(MailboxMessage, self._call("POST", _path("sessions", session_id, "threads", thread_id, "mailbox"), body))
 
     def agenda(self, session_id: str) -> Agenda:
         """A session's pending turn steps, each thread's timeline, and the script rule each turn played."""
-        return self._call("GET", _path("sessions", session_id, "agenda"))
+        return cast(Agenda, self._call("GET", _path("sessions", session_id, "agenda")))
 
     def set_script(self, agent_id: str, script: List[Mapping[str, Any]] | None) -> Agent:
         """Gives an agent a script (its rules, API.md section 13) for its next turns; None removes it."""
-        return self._call("PUT", _path("agents", agent_id, "script"), {"script": script})
+        return cast(Agent, self._call("PUT", _path("agents", agent_id, "script"), {"script": script}))
 
     # -- tokens ---------------------------------------------------------------------------
 
     def tokens(self) -> Tokens:
-        return self._call("GET", "/tokens")
+        return cast(Tokens, self._call("GET", "/tokens"))
 
     def add_token(self, token: str) -> Tokens:
         """Adds an accepted bearer token; from then on only configured tokens are accepted."""
-        return self._call("POST", "/tokens", {"token": token})
+        return cast(Tokens, self._call("POST", "/tokens", {"token": token}))
 
     def revoke_token(self, token: str) -> Tokens:
-        return self._call("DELETE", _path("tokens", token))
+        return cast(Tokens, self._call("DELETE", _path("tokens", token)))
 
     # -- the journal ----------------------------------------------------------------------
 
@@ -256,10 +256,10 @@ class ControlClient:
         limit: int | None = None,
     ) -> Journal:
         """The API requests received (control calls are not journaled), oldest first; `path` takes `*`."""
-        return self._call("GET", "/journal", query={"method": method, "path": path, "since": since, "limit": limit})
+        return cast(Journal, self._call("GET", "/journal", query={"method": method, "path": path, "since": since, "limit": limit}))
 
     def clear_journal(self) -> JournalCleared:
-        return self._call("DELETE", "/journal")
+        return cast(JournalCleared, self._call("DELETE", "/journal"))
 
     def journal_wait(
         self,
@@ -271,7 +271,7 @@ class ControlClient:
     ) -> JournalWait:
         """Long-polls until a matching request has arrived (`matched: true`) or `timeout_ms` passes."""
         query = {"method": method, "path": path, "since": since, "timeout_ms": timeout_ms}
-        return self._call("GET", "/journal/wait", query=query, timeout=timeout_ms / 1000 + 10)
+        return cast(JournalWait, self._call("GET", "/journal/wait", query=query, timeout=timeout_ms / 1000 + 10))
 
     def wait_for_request(
         self, method: str | None, path: str, *, since: int | None = None, timeout: float = 5.0
@@ -289,7 +289,7 @@ class ControlClient:
     # -- faults -----------------------------------------------------------------------------
 
     def faults(self) -> List[Fault]:
-        return self._call("GET", "/faults")["data"]
+        return cast(List[Fault], self._call("GET", "/faults")["data"])
 
     def add_fault(
         self,
@@ -317,33 +317,33 @@ class ControlClient:
             drop_after_frames=drop_after_frames,
         )
         body["times"] = times
-        return self._call("POST", "/faults", body)
+        return cast(Fault, self._call("POST", "/faults", body))
 
     def remove_fault(self, fault_id: str) -> List[Fault]:
-        return self._call("DELETE", _path("faults", fault_id))["data"]
+        return cast(List[Fault], self._call("DELETE", _path("faults", fault_id))["data"])
 
     def clear_faults(self) -> List[Fault]:
-        return self._call("DELETE", "/faults")["data"]
+        return cast(List[Fault], self._call("DELETE", "/faults")["data"])
 
     # -- the clock ----------------------------------------------------------------------------
 
     def clock(self) -> Clock:
-        return self._call("GET", "/clock")
+        return cast(Clock, self._call("GET", "/clock"))
 
     def freeze_clock(self, at: str | None = None) -> Clock:
         """Freezes the clock now, or at an RFC 3339 instant (`2026-06-15T08:10:00.000Z`)."""
-        return self._call("POST", "/clock/freeze", _given(at=at))
+        return cast(Clock, self._call("POST", "/clock/freeze", _given(at=at)))
 
     def advance_clock(self, by: str | None = None, *, ms: int | None = None) -> ClockSteps:
         """Moves a frozen clock forward (`by="90s"` or `ms=90000`), playing every turn step due on the way."""
         if (by is None) == (ms is None):
             raise ValueError("give exactly one of by= (a duration like '30s') or ms=")
-        return self._call("POST", "/clock/advance", _given(by=by, ms=ms))
+        return cast(ClockSteps, self._call("POST", "/clock/advance", _given(by=by, ms=ms)))
 
     def run_until_idle(self) -> ClockSteps:
         """Plays every pending turn step, moving the frozen clock to each one's due time."""
-        return self._call("POST", "/clock/run-until-idle", {})
+        return cast(ClockSteps, self._call("POST", "/clock/run-until-idle", {}))
 
     def resume_clock(self) -> Clock:
         """Back to real time."""
-        return self._call("POST", "/clock/resume")
+        return cast(Clock, self._call("POST", "/clock/resume"))

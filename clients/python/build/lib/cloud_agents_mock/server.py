@@ -17,10 +17,11 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Dict, List, Mapping
 from urllib.parse import urlsplit
 
 from .control import ControlClient, MockAPIError
+from .types import ClockSteps, Event, JournalEntry, Stats, Thread
 
 READY_PREFIX = "cloud-agents-mock listening on "
 API_PREFIX = "/api/v1/cloud"
@@ -50,7 +51,7 @@ def find_binary(explicit: str | os.PathLike[str] | None = None) -> str:
     )
 
 
-def read_ready_line(proc: subprocess.Popen, timeout: float) -> str:
+def read_ready_line(proc: "subprocess.Popen[bytes]", timeout: float) -> str:
     """The first line `proc` prints on its stdout pipe, within `timeout` seconds.
 
     TimeoutError at the deadline; EOFError if stdout closes first (the process exited).
@@ -119,11 +120,11 @@ class MockServer:
         self.args = list(args)
         self.token = token
         self.admin_token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
-        self.binary = find_binary(binary)
+        self.binary: str | None = find_binary(binary)
         self.stderr_file: Any = tempfile.NamedTemporaryFile(prefix="cloud-agents-mock-", suffix=".log", delete=False)
         full_env = dict(os.environ)
         full_env.update(env or {})
-        self.proc: subprocess.Popen | None = subprocess.Popen(
+        self.proc: "subprocess.Popen[bytes] | None" = subprocess.Popen(
             [self.binary, "--port", "0", *self.args],
             stdout=subprocess.PIPE,
             stderr=self.stderr_file,
@@ -310,23 +311,25 @@ class MockServer:
     def reset(self) -> None:
         self.control.reset()
 
-    def stats(self) -> dict:
-        return dict(self.control.stats())
+    def stats(self) -> Stats:
+        return self.control.stats()
 
-    def append_events(self, session: str, thread: str, events: list[dict]) -> list[dict]:
+    def append_events(self, session: str, thread: str, events: List[Dict[str, Any]]) -> List[Event]:
         return self.control.append_events(session, thread, events)
 
-    def set_status(self, session: str, thread: str, status: str, **extra: Any) -> dict:
+    def set_status(self, session: str, thread: str, status: str, **extra: Any) -> Thread:
         return self.control.set_status(session, thread, status, **extra)
 
-    def wait_for_request(self, method: str | None, path: str, *, since: int | None = None, timeout: float = 5.0) -> dict:
+    def wait_for_request(
+        self, method: str | None, path: str, *, since: int | None = None, timeout: float = 5.0
+    ) -> JournalEntry:
         """The journal entry of the first API request matching `method` and `path` (`*` wildcards)
         after `since`; raises `RequestNotSeen` (an AssertionError) at the deadline."""
         return self.control.wait_for_request(method, path, since=since, timeout=timeout)
 
-    def run_until_idle(self) -> dict:
+    def run_until_idle(self) -> ClockSteps:
         """Plays every pending turn step on the (frozen) clock; the clock and step counts after."""
-        return dict(self.control.run_until_idle())
+        return self.control.run_until_idle()
 
     # -- the official SDK --------------------------------------------------------
 
