@@ -11,6 +11,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 "$repo/scripts/format-check.sh"
 swift build --product cloud-agents-mock
-swift test
+# Every Swift test is XCTest: only its runner reports (Swift Testing would add a "0 tests" line).
+swift test --disable-swift-testing
 export CLOUD_AGENTS_MOCK_BIN="$repo/.build/debug/cloud-agents-mock"
 exec "$repo/.venv/bin/python" -m pytest "$repo/Tests" "$repo/clients/python/tests" -p no:cacheprovider "$@"

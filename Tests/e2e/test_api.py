@@ -22,7 +22,10 @@ from support.mockserver import (
     binary_path,
 )
 
-SEEDS = REPO.parent / "shared" / "seeds"
+# Copies of the public pages the seed examples come from (see seeds/README.md), kept in the
+# repository so these tests need nothing beside it; the originals, when present, are checked against them.
+SEEDS = Path(__file__).resolve().parent / "seeds"
+ORIGINAL_SEEDS = REPO.parent / "shared" / "seeds"
 LIST_THREADS = f"/api/v1/cloud/sessions/{SEED_SESSION}/threads"
 
 
@@ -57,10 +60,14 @@ def run_curl(command: str, server: MockServer) -> tuple[int, dict]:
     return int(status), json.loads(body)
 
 
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside the repository")
+@pytest.mark.skipif(not ORIGINAL_SEEDS.is_dir(), reason="no ../shared/seeds beside the repository to compare the copies with")
+def test_the_seed_copies_match_the_originals():
+    copies = sorted(p.name for p in SEEDS.glob("*.txt"))
+    assert copies == ["000_29217dc01b924c08.txt", "003_5a87199bd7a6c43b.txt", "004_c015fa2428969940.txt"]
+    for name in copies:
+        assert (SEEDS / name).read_bytes() == (ORIGINAL_SEEDS / name).read_bytes(), f"{name} differs from ../shared/seeds"
 
 
-@needs_seeds
 def test_seed_list_threads_examples_return_the_documented_response(mock):
     curls, documented = seed_examples("000_29217dc01b924c08.txt")
     assert len(curls) == 2
@@ -72,7 +79,6 @@ def test_seed_list_threads_examples_return_the_documented_response(mock):
         assert body == documented
 
 
-@needs_seeds
 def test_seed_list_events_example(mock):
     (command,), documented = seed_examples("003_5a87199bd7a6c43b.txt")
     status, body = run_curl(command, mock)
@@ -83,7 +89,6 @@ def test_seed_list_events_example(mock):
     assert body["has_more"] is False and body["next_page"] is None
 
 
-@needs_seeds
 def test_seed_archive_example_once_the_child_is_idle(mock):
     (command,), documented = seed_examples("004_c015fa2428969940.txt")
     # As seeded the child is running, and the rules refuse to archive it.
