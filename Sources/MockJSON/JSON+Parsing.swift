@@ -1,8 +1,33 @@
-/// Why a document is not JSON, with the byte offset where reading stopped.
+/// Why a document is not JSON, and where reading stopped: the byte offset, and the line and
+/// column (both from 1; the column counts characters, not bytes) for people reading the file.
 public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
     public var offset: Int
     public var reason: String
-    public var description: String { "\(reason) at byte \(offset)" }
+    public var line: Int
+    public var column: Int
+    public var description: String { "\(reason) at line \(line), column \(column) (byte \(offset))" }
+
+    public init(offset: Int, reason: String, line: Int = 1, column: Int? = nil) {
+        self.offset = offset
+        self.reason = reason
+        self.line = line
+        self.column = column ?? offset + 1
+    }
+
+    /// The error at `offset` of `bytes`, its line and column counted there (only on this error path).
+    init(offset: Int, reason: String, in bytes: UnsafeBufferPointer<UInt8>) {
+        var line = 1
+        var lineStart = 0
+        let end = min(offset, bytes.count)
+        for i in 0..<end where bytes[i] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = i + 1
+        }
+        // Characters, not bytes: UTF-8 continuation bytes (10xxxxxx) do not start one.
+        var column = 1
+        for i in lineStart..<end where bytes[i] & 0xC0 != 0x80 { column += 1 }
+        self.init(offset: offset, reason: reason, line: line, column: column)
+    }
 }
 
 extension JSON {
@@ -62,11 +87,11 @@ private struct JSONParser {
     /// Objects with this many keys switch from a scan to a hash set for the duplicate check.
     static let hashedFrom = 16
 
-    func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: pos, reason: reason) }
+    func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: pos, reason: reason, in: bytes) }
 
     func duplicate(_ key: String, at offset: Int) -> JSONSyntaxError {
         let shown = key.count > 60 ? String(key.prefix(60)) + "…" : key
-        return JSONSyntaxError(offset: offset, reason: "duplicate key '\(shown)'")
+        return JSONSyntaxError(offset: offset, reason: "duplicate key '\(shown)'", in: bytes)
     }
 
     mutating func parseDocument() throws(JSONSyntaxError) -> JSON {

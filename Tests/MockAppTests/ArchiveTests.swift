@@ -98,7 +98,7 @@ final class ArchiveTests: XCTestCase {
         let d = try driver()
         try assertError(
             d.send("POST", "/v1/sessions/sess_1/threads/sthr_w/archive", body: "{nope"), 400, "invalid_request_error",
-            "Request body is not valid JSON: expected a string key at byte 1.")
+            "Request body is not valid JSON: expected a string key at line 1, column 2 (byte 1).")
         XCTAssertEqual(try d.json("GET", "/v1/sessions/sess_1/threads/sthr_w")["status"], "idle")
     }
 

@@ -79,7 +79,7 @@ final class ErrorEnvelopeTests: XCTestCase {
         let d = try AppDriver(config: config)
         try assertError(
             d.send("POST", "/v1/sessions", body: "not json"), 400, "invalid_request_error",
-            "Request body is not valid JSON: invalid literal at byte 0.")
+            "Request body is not valid JSON: invalid literal at line 1, column 1 (byte 0).")
         try assertError(
             d.send("POST", "/v1/sessions", body: "[1]"), 400, "invalid_request_error",
             "Request body must be a JSON object, got array.")

@@ -15,10 +15,11 @@ final class RegressionTests: XCTestCase {
         let r = d.send("POST", "/v1/sessions", body: "{\(keys),\"k17\":2}")
         try assertError(
             r, 400, "invalid_request_error",
-            "Request body is not valid JSON: duplicate key 'k17' at byte \(keys.utf8.count + 2).")
+            "Request body is not valid JSON: duplicate key 'k17' at line 1, column \(keys.utf8.count + 3) (byte \(keys.utf8.count + 2))."
+        )
         try assertError(
             d.send("POST", "/v1/sessions", body: #"{"agent":"a","agent":"b"}"#), 400, "invalid_request_error",
-            "Request body is not valid JSON: duplicate key 'agent' at byte 13.")
+            "Request body is not valid JSON: duplicate key 'agent' at line 1, column 14 (byte 13).")
         let unique = d.send("POST", "/_mock/sessions", body: "{\(keys)}")
         XCTAssertEqual(unique.status, 400, "parsed whole, then refused for its first unknown field")
         XCTAssertEqual(try JSON.parse(unique.body)["error"]?["param"], "k0")

@@ -7,6 +7,25 @@ final class JSONTests: XCTestCase {
         let text = #"{"b":1,"a":[true,null,2.50,-3e2],"c":"请调研 \"x\"\n"}"#
         XCTAssertEqual(try JSON.parse(text).encodedString(), text)
     }
+
+    /// Syntax errors say where: the byte, and the line and column (characters, from 1).
+    func testSyntaxErrorsGiveLineAndColumn() {
+        func error(_ text: String) -> JSONSyntaxError? {
+            do {
+                _ = try JSON.parse(text)
+                return nil
+            } catch { return error }
+        }
+        XCTAssertEqual(error("nul")?.description, "invalid literal at line 1, column 1 (byte 0)")
+        // Two-byte and three-byte characters count once in the column, in full in the byte offset.
+        let e = error("{\n\t\"é\": \"调研\",\n  \"x\": tru }")
+        XCTAssertEqual(e?.line, 3)
+        XCTAssertEqual(e?.column, 8)
+        XCTAssertEqual(e?.offset, Array("{\n\t\"é\": \"调研\",\n  \"x\": ".utf8).count)
+        XCTAssertEqual(error("{\"a\":1,\r\n\"a\":2}")?.description, "duplicate key 'a' at line 2, column 1 (byte 9)")
+        XCTAssertEqual(error("[1,2")?.line, 1)
+        XCTAssertEqual(error("[1,2")?.column, 5)
+    }
 }
 
 final class PlainRunTests: XCTestCase {

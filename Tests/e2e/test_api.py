@@ -352,6 +352,14 @@ def test_broken_fixture_names_file_and_path_and_exits_2(tmp_path):
     out = run_cli("--port", "0", "--fixtures", str(not_json))
     assert out.returncode == 2 and str(not_json) in out.stderr and "not valid JSON" in out.stderr
 
+    # A syntax error deep in a pretty-printed file: the line and column (in characters) say where.
+    trailing_comma = write(tmp_path, "comma.json", '{\n  "agents": [\n    {"id": "agent_a", "name": "Ä",},\n  ]\n}\n')
+    out = run_cli("--port", "0", "--fixtures", str(trailing_comma))
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip().endswith(
+        f"{trailing_comma}: $: not valid JSON: expected a string key at line 3, column 35 (byte 51)"
+    ), out.stderr
+
     out = run_cli("--port", "0", "--fixtures", str(tmp_path / "missing.json"))
     assert out.returncode == 2 and "missing.json" in out.stderr
 
