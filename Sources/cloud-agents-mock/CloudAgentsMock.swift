@@ -17,7 +17,8 @@ struct CloudAgentsMock: ParsableCommand {
             After binding it prints one line on stdout: 'cloud-agents-mock listening on http://HOST:PORT'.
             Logs go to stderr. SIGTERM or SIGINT stop it cleanly (exit 0).
             """,
-        version: MockVersion.current)
+        version: MockVersion.current,
+        subcommands: [Health.self])
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"

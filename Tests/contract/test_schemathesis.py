@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,9 +37,55 @@ def schemathesis_cli() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "schemathesis.cli"]
 
 
-def test_schemathesis_finds_nothing(tmp_path):
+PROGRESS_EVERY = 15.0  # seconds between progress lines while the run is quiet
+
+
+def run_with_progress(args: list[str], *, env: dict, cwd: Path, deadline: float, say) -> tuple[int, str]:
+    """Runs `args`, passing each line of its output to `say` as it comes, and a line with the
+    elapsed time whenever it has been quiet for PROGRESS_EVERY seconds; kills it at `deadline`
+    seconds. The exit code and the whole output."""
+    proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    started = time.monotonic()
+    shown = 0
+    while True:
+        try:
+            proc.wait(timeout=PROGRESS_EVERY)
+            finished = True
+        except subprocess.TimeoutExpired:
+            finished = False
+        elapsed = time.monotonic() - started
+        fresh = lines[shown:]
+        shown += len(fresh)
+        for line in fresh:
+            if line.strip():
+                say(f"  schemathesis | {line.rstrip()}")
+        if finished:
+            break
+        if not fresh:
+            say(f"  schemathesis | still running after {elapsed:.0f} s")
+        if elapsed > deadline:
+            proc.kill()
+            proc.wait(timeout=30)
+            break
+    reader.join(timeout=30)
+    for line in lines[shown:]:
+        if line.strip():
+            say(f"  schemathesis | {line.rstrip()}")
+    return proc.returncode, "".join(lines)
+
+
+def test_schemathesis_finds_nothing(tmp_path, capsys):
     paths = json.loads(DOC.read_text())["paths"]
     documented = {f"{method.upper()} {path}" for path, item in paths.items() for method in item}
+
+    def say(line: str) -> None:
+        # Straight to the terminal, past pytest's capture: this test runs for minutes.
+        with capsys.disabled():
+            print(line, flush=True)
+
     with MockServer("--token", "test-token") as server:
         env = dict(os.environ)
         env.update(
@@ -48,7 +95,8 @@ def test_schemathesis_finds_nothing(tmp_path):
             NO_COLOR="1",
         )
         started = time.monotonic()
-        proc = subprocess.run(
+        say("")
+        code, log = run_with_progress(
             [
                 *schemathesis_cli(),
                 "--config-file",
@@ -65,17 +113,15 @@ def test_schemathesis_finds_nothing(tmp_path):
             ],
             env=env,
             cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=RUN_DEADLINE,
+            deadline=RUN_DEADLINE,
+            say=say,
         )
         elapsed = time.monotonic() - started
         alive = server.proc.poll() is None
-        log = proc.stdout + proc.stderr
-        print(log[-6000:])
-        print(f"schemathesis run took {elapsed:.1f}s")
+        say(f"  schemathesis | the run took {elapsed:.1f} s")
+        assert elapsed <= RUN_DEADLINE, f"schemathesis was stopped at the {RUN_DEADLINE} s deadline"
         assert alive, f"the server died during the run; stderr: {server.stderr_text()[-3000:]}"
-    assert proc.returncode == 0, log[-30000:]
+    assert code == 0, log[-30000:]
     selected = re.search(r"Selected:\s*(\d+)/(\d+)", log)
     assert selected and int(selected.group(1)) == int(selected.group(2)), log[-3000:]
     # Every documented operation ran, except the one schemathesis loads the document from

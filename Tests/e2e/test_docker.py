@@ -1,5 +1,6 @@
-"""The Dockerfile cannot be built here (no engine), so the test runs what can run:
-its own build command, its runtime layout and library list, and a smoke test."""
+"""The Dockerfile cannot be built here (no engine), so the test runs what can run: hadolint, its
+own build command, its runtime layout and library list, a smoke test with its HEALTHCHECK
+command, and the check that the compose and Actions examples use that health check."""
 
 import shutil
 import subprocess
@@ -15,4 +16,18 @@ def test_dockerfile_build_and_runtime_layout():
         ["bash", str(REPO / "scripts" / "check-docker.sh")], capture_output=True, text=True, timeout=1800
     )
     assert out.returncode == 0, out.stderr[-4000:]
-    assert "check-docker: ok" in out.stdout
+    assert "check-docker: hadolint clean" in out.stderr
+    assert "check-docker: the compose and Actions examples use the Dockerfile's health check" in out.stderr
+    assert "ready: http://127.0.0.1:" in out.stderr  # the HEALTHCHECK command's own line
+    assert out.stdout.strip() == (
+        "check-docker: ok (hadolint, build command, runtime libraries, laid-out binary answered 200, "
+        "healthy while running, unhealthy once stopped, exited 0)"
+    )
+
+
+def test_the_image_checks_its_own_health():
+    text = (REPO / "Dockerfile").read_text()
+    runtime = text.split("FROM ${RUNTIME_IMAGE}", 1)[1]
+    installs = " ".join(line for line in runtime.splitlines() if "apt-get install" in line)
+    assert "libevent" in installs and "curl" not in installs and "wget" not in installs  # the binary is the probe
+    assert 'CMD ["/opt/cloud-agents-mock/cloud-agents-mock", "health"' in runtime
