@@ -16,13 +16,13 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from support.mockserver import REPO, MockServer
+from support.progress import run_with_progress, terminal_printer
 
 pytest.importorskip("schemathesis")
 
@@ -37,54 +37,11 @@ def schemathesis_cli() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "schemathesis.cli"]
 
 
-PROGRESS_EVERY = 15.0  # seconds between progress lines while the run is quiet
-
-
-def run_with_progress(args: list[str], *, env: dict, cwd: Path, deadline: float, say) -> tuple[int, str]:
-    """Runs `args`, passing each line of its output to `say` as it comes, and a line with the
-    elapsed time whenever it has been quiet for PROGRESS_EVERY seconds; kills it at `deadline`
-    seconds. The exit code and the whole output."""
-    proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
-    reader.start()
-    started = time.monotonic()
-    shown = 0
-    while True:
-        try:
-            proc.wait(timeout=PROGRESS_EVERY)
-            finished = True
-        except subprocess.TimeoutExpired:
-            finished = False
-        elapsed = time.monotonic() - started
-        fresh = lines[shown:]
-        shown += len(fresh)
-        for line in fresh:
-            if line.strip():
-                say(f"  schemathesis | {line.rstrip()}")
-        if finished:
-            break
-        if not fresh:
-            say(f"  schemathesis | still running after {elapsed:.0f} s")
-        if elapsed > deadline:
-            proc.kill()
-            proc.wait(timeout=30)
-            break
-    reader.join(timeout=30)
-    for line in lines[shown:]:
-        if line.strip():
-            say(f"  schemathesis | {line.rstrip()}")
-    return proc.returncode, "".join(lines)
-
-
 def test_schemathesis_finds_nothing(tmp_path, capsys):
     paths = json.loads(DOC.read_text())["paths"]
     documented = {f"{method.upper()} {path}" for path, item in paths.items() for method in item}
 
-    def say(line: str) -> None:
-        # Straight to the terminal, past pytest's capture: this test runs for minutes.
-        with capsys.disabled():
-            print(line, flush=True)
+    say = terminal_printer(capsys)
 
     with MockServer("--token", "test-token") as server:
         env = dict(os.environ)
@@ -97,6 +54,7 @@ def test_schemathesis_finds_nothing(tmp_path, capsys):
         started = time.monotonic()
         say("")
         code, log = run_with_progress(
+            "schemathesis",
             [
                 *schemathesis_cli(),
                 "--config-file",

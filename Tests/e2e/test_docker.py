@@ -3,23 +3,26 @@ own build command, its runtime layout and library list, a smoke test with its HE
 command, and the check that the compose and Actions examples use that health check."""
 
 import shutil
-import subprocess
 
 import pytest
 
 from support.mockserver import REPO
+from support.progress import run_with_progress, terminal_printer
 
 
 @pytest.mark.skipif(shutil.which("dpkg") is None, reason="needs dpkg to map libraries to Debian packages")
-def test_dockerfile_build_and_runtime_layout():
-    out = subprocess.run(
-        ["bash", str(REPO / "scripts" / "check-docker.sh")], capture_output=True, text=True, timeout=1800
+def test_dockerfile_build_and_runtime_layout(capsys):
+    say = terminal_printer(capsys)
+    say("")
+    # A release build from scratch takes minutes on a fresh clone: its output is shown as it comes.
+    code, log = run_with_progress(
+        "check-docker", ["bash", str(REPO / "scripts" / "check-docker.sh")], deadline=1800, say=say
     )
-    assert out.returncode == 0, out.stderr[-4000:]
-    assert "check-docker: hadolint clean" in out.stderr
-    assert "check-docker: the compose and Actions examples use the Dockerfile's health check" in out.stderr
-    assert "ready: http://127.0.0.1:" in out.stderr  # the HEALTHCHECK command's own line
-    assert out.stdout.strip() == (
+    assert code == 0, log[-4000:]
+    assert "check-docker: hadolint clean" in log
+    assert "check-docker: the compose and Actions examples use the Dockerfile's health check" in log
+    assert "ready: http://127.0.0.1:" in log  # the HEALTHCHECK command's own line
+    assert log.rstrip().endswith(
         "check-docker: ok (hadolint, build command, runtime libraries, laid-out binary answered 200, "
         "healthy while running, unhealthy once stopped, exited 0)"
     )
