@@ -337,21 +337,17 @@ class MockServer:
         """A `qca.Managed` client of the official SDK aimed at this server (retries off, 30 s timeout)."""
         import qca  # the optional `sdk` extra
 
-        kw.setdefault("access_token", self.token)
-        kw.setdefault("base_url", self.api_url)
-        kw.setdefault("max_retries", 0)
-        kw.setdefault("timeout", 30.0)
-        return qca.Managed(**kw)
+        return qca.Managed(**self._sdk_arguments(kw))
 
     def async_managed(self, **kw: Any) -> Any:
         """A `qca.AsyncManaged` client aimed at this server, like `managed()`."""
         import qca
 
-        kw.setdefault("access_token", self.token)
-        kw.setdefault("base_url", self.api_url)
-        kw.setdefault("max_retries", 0)
-        kw.setdefault("timeout", 30.0)
-        return qca.AsyncManaged(**kw)
+        return qca.AsyncManaged(**self._sdk_arguments(kw))
+
+    def _sdk_arguments(self, given: Dict[str, Any]) -> Dict[str, Any]:
+        """This server's token and base URL, no retries (a fault is seen once), a 30 s timeout."""
+        return {"access_token": self.token, "base_url": self.api_url, "max_retries": 0, "timeout": 30.0, **given}
 
     # -- Linux process figures (for tests of the server itself) -------------------
 
