@@ -24,7 +24,6 @@ public enum ReadinessProbe {
         guard let connection = evhttp_connection_base_new(base, nil, host, UInt16(clamping: port)) else {
             return .failed("cannot make a connection to \(host):\(port)")
         }
-        defer { evhttp_connection_free(connection) }
         var limit = timeval(tv_sec: timeoutMillis / 1000, tv_usec: (timeoutMillis % 1000) * 1000)
         evhttp_connection_set_timeout_tv(connection, &limit)
         evhttp_connection_set_retries(connection, 0)
@@ -36,7 +35,10 @@ public enum ReadinessProbe {
         }
         let exchange = Exchange(base: base)
         let context = Unmanaged.passUnretained(exchange).toOpaque()
+        // The connection is freed while the exchange is still alive: freeing it may call the
+        // request's callbacks for a request still pending at the deadline.
         return withExtendedLifetime(exchange) { () -> Outcome in
+            defer { evhttp_connection_free(connection) }
             guard
                 let request = evhttp_request_new(
                     { request, context in
