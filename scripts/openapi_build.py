@@ -830,6 +830,7 @@ SCHEMAS: dict = {
             "threads",
             "events",
             "journal_entries",
+            "journal_bytes",
             "journal_waiters",
             "faults",
         ],
@@ -843,6 +844,7 @@ SCHEMAS: dict = {
                 "threads",
                 "events",
                 "journal_entries",
+                "journal_bytes",
                 "journal_waiters",
                 "faults",
             ]
@@ -1053,6 +1055,8 @@ SCHEMAS: dict = {
             "query",
             "headers",
             "body",
+            "body_bytes",
+            "body_truncated",
             "status",
             "received_at",
         ],
@@ -1071,7 +1075,11 @@ SCHEMAS: dict = {
                 "type": "array",
                 "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}], "minItems": 2, "maxItems": 2},
             },
-            "body": {"description": "The body as JSON when it parses, else as a string; null when empty."},
+            "body": {
+                "description": "The body as JSON when it parses, else as a string; null when empty. A body longer than --journal-body-bytes is a string of its first bytes (see body_truncated)."
+            },
+            "body_bytes": {"type": "integer", "minimum": 0, "description": "The body's size as received."},
+            "body_truncated": {"type": "boolean", "description": "Whether `body` is cut to --journal-body-bytes."},
             "status": {"type": ["integer", "null"]},
             "received_at": TIMESTAMP,
         },

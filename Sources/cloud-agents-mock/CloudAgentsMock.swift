@@ -66,6 +66,12 @@ struct CloudAgentsMock: ParsableCommand {
     @Option(help: "How many requests the journal keeps.")
     var journalLimit = 1000
 
+    @Option(help: "Request bodies longer than this many bytes are kept cut to it in the journal.")
+    var journalBodyBytes = 64 * 1024
+
+    @Option(help: "Bytes the journal may hold in all; past it the oldest entries are dropped.")
+    var journalMaxBytes = 16 * 1024 * 1024
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port).") }
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
@@ -82,6 +88,8 @@ struct CloudAgentsMock: ParsableCommand {
         guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024.") }
         guard streamBufferBytes >= 4096 else { throw ValidationError("--stream-buffer-bytes must be at least 4096.") }
         guard journalLimit >= 1 else { throw ValidationError("--journal-limit must be at least 1.") }
+        guard journalBodyBytes >= 0 else { throw ValidationError("--journal-body-bytes must not be negative.") }
+        guard journalMaxBytes >= 0 else { throw ValidationError("--journal-max-bytes must not be negative.") }
         if let frozenClock, Timestamp.parse(frozenClock) == nil {
             throw ValidationError("--frozen-clock must be an RFC 3339 timestamp, got '\(frozenClock)'.")
         }
@@ -130,6 +138,8 @@ struct CloudAgentsMock: ParsableCommand {
         config.seed = seed
         config.maxBodyBytes = maxBodyBytes
         config.journalLimit = journalLimit
+        config.journalBodyBytes = journalBodyBytes
+        config.journalMaxBytes = journalMaxBytes
 
         // Made frozen (not frozen afterwards) so that reset returns to this instant.
         let clock = MockClock(mode: frozenClock.flatMap(Timestamp.parse).map { .frozen($0) } ?? .real)

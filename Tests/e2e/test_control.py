@@ -293,6 +293,24 @@ def test_invalid_state_message_is_the_fixture_loading_message(mock, tmp_path):
     assert f"{bad}: {detail}" in proc.stderr
 
 
+def test_a_state_that_is_not_json_names_the_line_and_column(mock, tmp_path):
+    # The same position as loading that text with --fixtures: line and column (characters, so the
+    # two-byte "é" counts once), and the byte offset.
+    text = '{\n  "agents": [\n    {"id": "agent_a", "name": "é"\n  ]\n}\n'
+    before = mock.control("GET", "/state").body
+    r = mock.control("PUT", "/state", raw_body=text.encode(), headers={"Content-Type": "application/json"})
+    err = error_of(r, 400, "invalid_request_error")
+    where = "expected ',' or '}' at line 4, column 3 (byte 53)"
+    assert err["message"] == f"Request body is not valid JSON: {where}."
+    assert mock.control("GET", "/state").body == before
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    proc = subprocess.run([binary_path(), "--port", "0", "--fixtures", str(bad)],
+                          capture_output=True, timeout=30, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert f"{bad}: $: not valid JSON: {where}" in proc.stderr
+
+
 def test_put_state_needs_a_document(mock):
     err = error_of(mock.control("PUT", "/state"), 400, "invalid_request_error")
     assert "fixture document" in err["message"]
@@ -589,6 +607,51 @@ def test_journal_is_bounded_by_journal_limit(start_server):
     j = srv.control("GET", "/journal").json()
     assert [e["seq"] for e in j["data"]] == [5, 6, 7] and j["last_seq"] == 7
     assert srv.stats()["journal_entries"] == 3
+
+
+def test_journal_bodies_are_cut_and_the_journal_is_bounded_in_bytes(start_server):
+    srv = start_server("--journal-body-bytes", "1024", "--journal-max-bytes", "20000", "--max-body-bytes", "4096")
+    session = srv.control("POST", "/sessions", {}).json()["id"]
+    long_text = "x" * 2950
+    r = srv.post(f"/v1/sessions/{session}/events", {"events": [{"type": "user.message", "content": long_text}]})
+    assert r.status == 200, r.text
+    small = srv.post("/v1/agents", {"name": "small", "model": "m"})
+    refused = srv.request("POST", "/v1/agents", raw_body=b'{"name": "' + b"y" * 6000 + b'"}',
+                          headers={"Content-Type": "application/json"})
+    assert refused.status == 413
+    entries = srv.control("GET", "/journal").json()["data"]
+    cut, whole, too_big = entries
+    sent = json.dumps({"events": [{"type": "user.message", "content": long_text}]})
+    assert cut["body_truncated"] is True and cut["body_bytes"] == len(sent)
+    assert cut["body"] == sent[:1024]
+    assert whole["body_truncated"] is False and whole["body"] == {"name": "small", "model": "m"}
+    assert whole["body_bytes"] == len(json.dumps({"name": "small", "model": "m"})) and whole["status"] == small.status
+    assert too_big["status"] == 413 and too_big["body_truncated"] is True and too_big["body_bytes"] == 6012
+    assert too_big["body"] == '{"name": "' + "y" * 1014
+    # Past the byte budget the oldest entries go; the newest stay, in order, and the counter agrees.
+    for i in range(40):
+        srv.post(f"/v1/sessions/{session}/events?i={i}", {"events": [{"type": "user.message", "content": long_text}]})
+    journal = srv.control("GET", "/journal").json()
+    seqs = [e["seq"] for e in journal["data"]]
+    assert journal["last_seq"] == 43 and seqs == list(range(seqs[0], 44)) and 5 <= len(seqs) < 20, seqs
+    stats = srv.stats()
+    assert stats["journal_entries"] == len(seqs) and 0 < stats["journal_bytes"] <= 20000
+
+
+def test_refused_large_bodies_do_not_pile_up_in_memory(start_server):
+    """Issue 12 finding 6: the journal kept whole bodies, also of 413s (1,000 of 7.9 MB reached
+    7.56 GB). With the defaults (bodies cut at 64 KiB, 16 MiB in all) 200 bodies of 2 MiB keep
+    their first 64 KiB each."""
+    srv = start_server()
+    before = srv.rss_kib()
+    body = b'{"name": "' + b"z" * (2 << 20) + b'"}'
+    for _ in range(200):
+        r = srv.request("POST", "/v1/agents", raw_body=body, headers={"Content-Type": "application/json"})
+        assert r.status == 413
+    grown_mib = (srv.rss_kib() - before) / 1024
+    assert grown_mib < 96, f"resident memory grew by {grown_mib:.0f} MiB for 400 MiB of refused bodies"
+    stats = srv.stats()
+    assert stats["journal_entries"] == 200 and 200 * (64 << 10) < stats["journal_bytes"] <= 16 << 20
 
 
 def test_wait_returns_at_once_when_another_thread_makes_the_request(mock):

@@ -7056,6 +7056,7 @@ enum EmbeddedResources {
           "threads",
           "events",
           "journal_entries",
+          "journal_bytes",
           "journal_waiters",
           "faults"
         ],
@@ -7082,6 +7083,10 @@ enum EmbeddedResources {
             "minimum": 0
           },
           "journal_entries": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "journal_bytes": {
             "type": "integer",
             "minimum": 0
           },
@@ -7965,6 +7970,8 @@ enum EmbeddedResources {
           "query",
           "headers",
           "body",
+          "body_bytes",
+          "body_truncated",
           "status",
           "received_at"
         ],
@@ -8019,7 +8026,16 @@ enum EmbeddedResources {
             }
           },
           "body": {
-            "description": "The body as JSON when it parses, else as a string; null when empty."
+            "description": "The body as JSON when it parses, else as a string; null when empty. A body longer than --journal-body-bytes is a string of its first bytes (see body_truncated)."
+          },
+          "body_bytes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The body's size as received."
+          },
+          "body_truncated": {
+            "type": "boolean",
+            "description": "Whether `body` is cut to --journal-body-bytes."
           },
           "status": {
             "type": [

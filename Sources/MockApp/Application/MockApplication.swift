@@ -13,6 +13,10 @@ public struct AppConfig {
     public var maxBodyBytes = 1 << 20
     /// How many requests the journal keeps.
     public var journalLimit = 1000
+    /// Request bodies longer than this are kept cut to it in the journal.
+    public var journalBodyBytes = 64 << 10
+    /// The most the journal holds in all; past it the oldest entries go.
+    public var journalMaxBytes = 16 << 20
     /// The id generators' seed; nil for random ids.
     public var seed: UInt64?
     /// Where the fixture came from, for messages.
@@ -67,7 +71,8 @@ public final class MockApplication: Responder {
         self.apiRequestIDs = IDGenerator(seed: Self.derived(config.seed, 1), clock: clock)
         self.controlIDs = IDGenerator(seed: Self.derived(config.seed, 2), clock: clock)
         self.hub = EventStreamHub()
-        self.journal = RequestJournal(limit: config.journalLimit)
+        self.journal = RequestJournal(
+            limit: config.journalLimit, bodyLimit: config.journalBodyBytes, byteBudget: config.journalMaxBytes)
         self.faults = FaultBook()
         let logger = logger ?? Logger(label: "cloud-agents-mock")
         self.logger = logger

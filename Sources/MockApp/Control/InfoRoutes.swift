@@ -35,7 +35,8 @@ struct InfoRoutes: RouteCollection {
             return .json([
                 "open_streams": .int(app.hub.openCount), "frames_written": .int(app.hub.framesWritten),
                 "sessions": .int(counts.sessions), "threads": .int(counts.threads), "events": .int(counts.events),
-                "journal_entries": .int(app.journal.entries.count), "journal_waiters": .int(app.journal.waiterCount),
+                "journal_entries": .int(app.journal.entries.count), "journal_bytes": .int(app.journal.bytes),
+                "journal_waiters": .int(app.journal.waiterCount),
                 "faults": .int(app.faults.faults.count),
             ])
         }

@@ -2,8 +2,10 @@ import MockDomain
 import MockHTTP
 import MockJSON
 
-/// The requests the API received, newest last, bounded in count. Long-polls
-/// (`/_mock/journal/wait`) are woken as soon as a matching entry is complete.
+/// The requests the API received, newest last, bounded in count and in bytes: a body
+/// longer than `bodyLimit` is kept cut (and says so), and past `byteBudget` the oldest
+/// entries go first. Long-polls (`/_mock/journal/wait`) are woken as soon as a matching
+/// entry is complete.
 public final class RequestJournal {
     public final class Entry {
         public let seq: Int
@@ -13,21 +15,50 @@ public final class RequestJournal {
         lazy var canonicalPath = Glob.canonical(path)
         public let rawQuery: String
         public let headers: HTTPHeaders
-        public let body: [UInt8]
+        /// The body as it is shown: compact JSON when it parses (kept encoded, so reading
+        /// the journal copies bytes instead of parsing them again), else a string; a body
+        /// over the journal's body limit is kept as a string of its first bytes.
+        let shownBody: JSON
+        /// The body's size as received, and whether `shownBody` is cut short.
+        public let bodyBytes: Int
+        public let bodyTruncated: Bool
         public let requestID: String
         public let receivedAt: Int64
         public fileprivate(set) var status: Int?
+        /// What this entry counts against the journal's byte budget.
+        let cost: Int
 
-        init(seq: Int, ctx: RequestContext, receivedAt: Int64) {
+        init(seq: Int, ctx: RequestContext, receivedAt: Int64, bodyLimit: Int) {
             let request = ctx.request
             self.seq = seq
             self.method = request.method
             self.path = request.rawPath
             self.rawQuery = request.rawQuery
             self.headers = Self.redacted(request.headers)
-            self.body = request.body
             self.requestID = ctx.requestID
             self.receivedAt = receivedAt
+            let body = request.body
+            bodyBytes = body.count
+            bodyTruncated = body.count > bodyLimit
+            var kept = 0
+            if body.isEmpty {
+                shownBody = .null
+            } else if bodyTruncated {
+                let prefix = body.prefix(bodyLimit)
+                kept = prefix.count
+                shownBody = .string(String(decoding: prefix, as: UTF8.self))
+            } else if let parsed = try? JSON.parse(body) {
+                let compact = parsed.encoded()
+                kept = compact.count
+                shownBody = .encoded(compact)
+            } else {
+                kept = body.count
+                shownBody = .string(String(decoding: body, as: UTF8.self))
+            }
+            var headerBytes = 0
+            for f in headers.fields { headerBytes += f.name.utf8.count + f.value.utf8.count + 4 }
+            // The fixed part is a rough size of the entry's object and strings.
+            cost = 256 + kept + headerBytes + path.utf8.count + rawQuery.utf8.count
         }
 
         /// Credentials are never kept: anyone who can read the journal could replay them.
@@ -45,16 +76,13 @@ public final class RequestJournal {
 
         public var json: JSON {
             let query = (try? Query(raw: rawQuery))?.pairs ?? []
-            var bodyJSON: JSON = .null
-            if !body.isEmpty {
-                bodyJSON = (try? JSON.parse(body)) ?? .string(String(decoding: body, as: UTF8.self))
-            }
             return .object([
                 ("seq", .int(seq)), ("request_id", .string(requestID)), ("method", .string(method)),
                 ("path", .string(path)), ("query_string", .string(rawQuery)),
                 ("query", .array(query.map { .array([.string($0.0), .string($0.1)]) })),
                 ("headers", .array(headers.fields.map { .array([.string($0.name), .string($0.value)]) })),
-                ("body", bodyJSON), ("status", status.map(JSON.int) ?? .null),
+                ("body", shownBody), ("body_bytes", .int(bodyBytes)), ("body_truncated", .bool(bodyTruncated)),
+                ("status", status.map(JSON.int) ?? .null),
                 ("received_at", .string(Timestamp.format(receivedAt))),
             ])
         }
@@ -98,19 +126,34 @@ public final class RequestJournal {
     private var head = 0
     public var entries: ArraySlice<Entry> { storage[head...] }
     public let limit: Int
+    /// Bodies longer than this are kept cut to it.
+    public let bodyLimit: Int
+    /// The most the kept entries may count together (see `Entry.cost`); the newest entry
+    /// is kept whatever it costs.
+    public let byteBudget: Int
+    /// What the kept entries count now.
+    public private(set) var bytes = 0
     private var nextSeq = 1
     private var waiters: [Waiter] = []
     private var nextWaiter = 1
 
-    public init(limit: Int) { self.limit = max(1, limit) }
+    public init(limit: Int, bodyLimit: Int = 64 << 10, byteBudget: Int = 16 << 20) {
+        self.limit = max(1, limit)
+        self.bodyLimit = max(0, bodyLimit)
+        self.byteBudget = max(0, byteBudget)
+    }
 
     public var lastSeq: Int { nextSeq - 1 }
 
     func begin(_ ctx: RequestContext, now: Int64) -> Entry {
-        let e = Entry(seq: nextSeq, ctx: ctx, receivedAt: now)
+        let e = Entry(seq: nextSeq, ctx: ctx, receivedAt: now, bodyLimit: bodyLimit)
         nextSeq += 1
         storage.append(e)
-        if storage.count - head > limit { head = storage.count - limit }
+        bytes += e.cost
+        while storage.count - head > 1 && (storage.count - head > limit || bytes > byteBudget) {
+            bytes -= storage[head].cost
+            head += 1
+        }
         if head >= max(limit, 256) {
             storage.removeFirst(head)
             head = 0
@@ -159,6 +202,7 @@ public final class RequestJournal {
     public func clear() {
         storage.removeAll()
         head = 0
+        bytes = 0
     }
 
     /// Back to a fresh start (reset): no entries, sequence numbers from 1 again, and

@@ -23,6 +23,7 @@ class Stats(TypedDict):
     threads: int
     events: int
     journal_entries: int
+    journal_bytes: int
     journal_waiters: int
     faults: int
 
@@ -57,6 +58,8 @@ class JournalEntry(TypedDict):
     query: List[List[str]]
     headers: List[List[str]]
     body: Any
+    body_bytes: int
+    body_truncated: bool
     status: Optional[int]
     received_at: str
 
