@@ -10,22 +10,30 @@ public enum ReadinessProbe {
     public enum Outcome: Equatable {
         /// The server answered with this status.
         case answered(status: Int)
-        /// No answer: refused, reset, closed early, or the deadline passed (the reason says which).
+        /// No answer: the name did not resolve, the connection was refused or closed early, or the
+        /// deadline passed (the reason says which).
         case failed(String)
     }
 
-    /// `GET path` on `host:port`, with `headers`; gives up after `timeoutMillis` in all
-    /// (name resolution, connecting, and reading the answer).
+    /// `GET path` on `host:port`, with `headers`. One deadline of `timeoutMillis` covers it all:
+    /// resolving the name (libevent's own resolver, on the same loop, so a silent DNS server cannot
+    /// hold it up), connecting, and reading the answer.
     public static func get(
         host: String, port: Int, path: String, headers: [(String, String)] = [], timeoutMillis: Int
     ) -> Outcome {
         guard let base = event_base_new() else { return .failed("event_base_new failed") }
-        defer { event_base_free(base) }
-        guard let connection = evhttp_connection_base_new(base, nil, host, UInt16(clamping: port)) else {
+        // Reads /etc/resolv.conf and /etc/hosts; numeric addresses need neither.
+        let resolver = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS)
+        defer {
+            if let resolver { evdns_base_free(resolver, 1) }
+            // A lookup still pending at the deadline is failed on the loop: one more turn lets it
+            // release the connection's buffers it holds.
+            event_base_loop(base, EVLOOP_NONBLOCK)
+            event_base_free(base)
+        }
+        guard let connection = evhttp_connection_base_new(base, resolver, host, UInt16(clamping: port)) else {
             return .failed("cannot make a connection to \(host):\(port)")
         }
-        var limit = timeval(tv_sec: timeoutMillis / 1000, tv_usec: (timeoutMillis % 1000) * 1000)
-        evhttp_connection_set_timeout_tv(connection, &limit)
         evhttp_connection_set_retries(connection, 0)
 
         final class Exchange {
@@ -48,7 +56,7 @@ public enum ReadinessProbe {
                         if exchange.outcome == nil {
                             exchange.outcome =
                                 status > 0
-                                ? .answered(status: status) : .failed("no answer (connection refused or closed)")
+                                ? .answered(status: status) : .failed("connection refused or closed before an answer")
                         }
                         event_base_loopbreak(exchange.base)
                     }, context)
@@ -66,9 +74,18 @@ public enum ReadinessProbe {
             guard evhttp_make_request(connection, request, EVHTTP_REQ_GET, path) == 0 else {
                 return .failed("cannot send the request to \(host):\(port)")
             }
-            // A deadline for the whole exchange, beside the connection's own timeout.
+            // The deadline: the loop stops there, whatever is still pending (freed with the connection).
+            var limit = timeval(tv_sec: timeoutMillis / 1000, tv_usec: (timeoutMillis % 1000) * 1000)
             event_base_loopexit(base, &limit)
             event_base_dispatch(base)
+            if let outcome = exchange.outcome, case .answered = outcome { return outcome }
+            // A name that does not resolve fails the connection as a refusal does; say which it was.
+            if let events = evhttp_connection_get_bufferevent(connection) {
+                let code = bufferevent_socket_get_dns_error(events)
+                if code != 0 {
+                    return .failed("cannot resolve '\(host)': \(String(cString: evutil_gai_strerror(code)))")
+                }
+            }
             return exchange.outcome ?? .failed("no answer within \(timeoutMillis) ms")
         }
     }

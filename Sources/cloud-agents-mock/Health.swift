@@ -24,26 +24,32 @@ struct Health: ParsableCommand {
     struct Target: Equatable {
         var host: String
         var port: Int
+        /// The URL as given, without its trailing slash: what the printed line shows.
+        var root: String
 
-        init(parsing text: String) throws {
-            guard text.hasPrefix("http://") else {
-                throw ValidationError("--url must start with http:// (e.g. \(Health.defaultURL)), got '\(text)'.")
+        /// `source` names where the text came from (the option or the environment variable) in errors.
+        init(parsing text: String, from source: String) throws {
+            guard text.lowercased().hasPrefix("http://") else {
+                throw ValidationError("\(source) must start with http:// (e.g. \(Health.defaultURL)), got '\(text)'.")
             }
             var rest = Substring(text.dropFirst("http://".count))
             if rest.hasSuffix("/") { rest = rest.dropLast() }
-            guard !rest.isEmpty, !rest.contains("/"), !rest.contains("?"), !rest.contains("@") else {
-                throw ValidationError("--url must be a server's root URL like \(Health.defaultURL), got '\(text)'.")
+            guard !rest.isEmpty, !rest.contains("/"), !rest.contains("?"), !rest.contains("#"), !rest.contains("@")
+            else {
+                throw ValidationError(
+                    "\(source) must be a server's root URL like \(Health.defaultURL) (no path), got '\(text)'.")
             }
+            root = "http://" + rest
             var portText: Substring?
             if rest.hasPrefix("[") {
                 guard let close = rest.firstIndex(of: "]") else {
-                    throw ValidationError("--url has an unclosed '[' in '\(text)'.")
+                    throw ValidationError("\(source) has an unclosed '[' in '\(text)'.")
                 }
                 host = String(rest[rest.index(after: rest.startIndex)..<close])
                 let after = rest[rest.index(after: close)...]
                 if !after.isEmpty {
                     guard after.hasPrefix(":") else {
-                        throw ValidationError("--url: unexpected text after ']' in '\(text)'.")
+                        throw ValidationError("\(source): unexpected text after ']' in '\(text)'.")
                     }
                     portText = after.dropFirst()
                 }
@@ -56,30 +62,33 @@ struct Health: ParsableCommand {
             port = 80
             if let portText {
                 guard let n = Int(portText), (1...65535).contains(n) else {
-                    throw ValidationError("--url: the port must be from 1 to 65535, got '\(portText)'.")
+                    throw ValidationError("\(source): the port must be from 1 to 65535, got '\(portText)'.")
                 }
                 port = n
             }
-            guard !host.isEmpty else { throw ValidationError("--url has no host: '\(text)'.") }
+            guard !host.isEmpty else { throw ValidationError("\(source) has no host: '\(text)'.") }
         }
     }
 
-    var resolvedURL: String {
-        if let url { return url }
+    /// The server to ask: `--url`, else the environment, else the default.
+    func target() throws -> Target {
+        if let url { return try Target(parsing: url, from: "--url") }
         if let fromEnv = getenv("CLOUD_AGENTS_MOCK_HEALTH_URL").map({ String(cString: $0) }), !fromEnv.isEmpty {
-            return fromEnv
+            return try Target(parsing: fromEnv, from: "CLOUD_AGENTS_MOCK_HEALTH_URL")
         }
-        return Self.defaultURL
+        return try Target(parsing: Self.defaultURL, from: "the default URL")
     }
 
     func validate() throws {
-        guard (1...600_000).contains(timeoutMs) else { throw ValidationError("--timeout-ms must be from 1 to 600000.") }
-        _ = try Target(parsing: resolvedURL)
+        guard (1...600_000).contains(timeoutMs) else {
+            throw ValidationError("--timeout-ms must be from 1 to 600000, got \(timeoutMs).")
+        }
+        _ = try target()
     }
 
     func run() throws {
-        let url = resolvedURL
-        let target = try Target(parsing: url)
+        let target = try target()
+        let url = target.root
         var headers: [(String, String)] = []
         if let token = getenv("CLOUD_AGENTS_MOCK_ADMIN_TOKEN").map({ String(cString: $0) }), !token.isEmpty {
             headers.append(("X-Mock-Admin-Token", token))
