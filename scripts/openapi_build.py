@@ -1080,7 +1080,10 @@ SCHEMAS: dict = {
             },
             "body_bytes": {"type": "integer", "minimum": 0, "description": "The body's size as received."},
             "body_truncated": {"type": "boolean", "description": "Whether `body` is cut to --journal-body-bytes."},
-            "status": {"type": ["integer", "null"]},
+            "status": {
+                "type": ["integer", "null"],
+                "description": "The answer's status; 499 when the client hung up before a deferred answer (a long-poll, a delay fault).",
+            },
             "received_at": TIMESTAMP,
         },
     },

@@ -265,11 +265,24 @@ public final class LibeventServer: Scheduler {
             // evhttp keeps a request the user has not answered alive even when its
             // peer leaves (http.c, evhttp_connection_incoming_fail), and answering
             // it then just frees it; so answering late is always safe, exactly once.
-            var answered = false
-            body { [weak self] reply in
-                guard let self, !answered else { return }
-                answered = true
-                self.deliver(reply, for: request, to: req)
+            var watch: HangUpWatch?
+            let answer = PendingAnswer { [weak self] reply in
+                watch?.stop()
+                watch = nil
+                self?.deliver(reply, for: request, to: req)
+            }
+            body(answer)
+            guard !answer.isAnswered else { return }
+            // evhttp reads nothing from a connection while its request waits for an
+            // answer, so it would not see the peer leave: a watch of its own does, and
+            // the answer's holder lets go of its wait now instead of at its timeout.
+            watch = HangUpWatch(server: self, request: req) { [weak self] in
+                watch = nil
+                answer.abandon()
+                // Answered so that evhttp frees the request and closes the connection.
+                self?.send(
+                    self?.responder.unavailable(request, reason: "The client went away.") ?? HTTPResponse(status: 503),
+                    to: req)
             }
         }
     }

@@ -81,7 +81,7 @@ final class Exchange {
         case .stream(let s):
             streamHead = s
             s.start(sink)
-        case .deferred(let body): body { [weak self] inner in self?.take(inner) }
+        case .deferred(let body): body(PendingAnswer { [weak self] inner in self?.take(inner) })
         }
     }
 

@@ -654,6 +654,53 @@ def test_refused_large_bodies_do_not_pile_up_in_memory(start_server):
     assert stats["journal_entries"] == 200 and 200 * (64 << 10) < stats["journal_bytes"] <= 16 << 20
 
 
+def test_abandoned_long_polls_free_their_connection_and_waiter(start_server):
+    """Issue 12 finding 4: 5,000 long-polls whose clients had gone kept 5,008 descriptors and
+    their waiters until the timeout. A hang-up now frees both at once."""
+    import socket
+
+    srv = start_server()
+    baseline = srv.open_fds()
+    request = (
+        b"GET /_mock/journal/wait?path=/never&timeout_ms=600000 HTTP/1.1\r\n"
+        b"Host: mock\r\n\r\n"
+    )
+    clients = []
+    for _ in range(300):
+        c = socket.create_connection((srv.host, srv.port), timeout=10)
+        c.sendall(request)
+        clients.append(c)
+    wait_until(lambda: srv.stats()["journal_waiters"] == 300, timeout=20, message="300 waits registered")
+    assert srv.open_fds() >= baseline + 300
+    for c in clients[:200]:
+        c.close()
+    wait_until(lambda: srv.stats()["journal_waiters"] == 100, timeout=20, message="the closed waits let go")
+    wait_until(lambda: srv.open_fds() <= baseline + 100 + 2, timeout=20, message="their descriptors closed")
+    # The others still wait and are answered as usual.
+    srv.get("/never")
+    for c in clients[200:]:
+        head = c.recv(65536)
+        assert head.startswith(b"HTTP/1.1 200"), head[:200]
+        c.close()
+    wait_until(lambda: srv.stats()["journal_waiters"] == 0, timeout=20, message="all answered")
+
+
+def test_a_delay_fault_whose_client_leaves_is_dropped(start_server):
+    import socket
+
+    srv = start_server()
+    srv.control("POST", "/faults", {"path": "/v1/agents", "delay_ms": 600000})
+    c = socket.create_connection((srv.host, srv.port), timeout=10)
+    c.sendall(b"GET /v1/agents HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer t\r\n\r\n")
+    wait_until(lambda: srv.stats()["journal_entries"] == 1, timeout=10, message="request received")
+    baseline = srv.open_fds()
+    c.close()
+    wait_until(lambda: srv.open_fds() == baseline - 1, timeout=10, message="the delayed request's connection closed")
+    # The journal says the client left before the answer, as nginx does: 499.
+    entry = srv.control("GET", "/journal").json()["data"][0]
+    assert entry["path"] == "/v1/agents" and entry["status"] == 499
+
+
 def test_wait_returns_at_once_when_another_thread_makes_the_request(mock):
     since = mock.control("GET", "/journal").json()["last_seq"]
 

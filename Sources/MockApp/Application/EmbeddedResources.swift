@@ -8041,7 +8041,8 @@ enum EmbeddedResources {
             "type": [
               "integer",
               "null"
-            ]
+            ],
+            "description": "The answer's status; 499 when the client hung up before a deferred answer (a long-poll, a delay fault)."
           },
           "received_at": {
             "type": "string",

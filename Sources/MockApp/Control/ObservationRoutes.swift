@@ -42,7 +42,7 @@ struct ObservationRoutes: RouteCollection {
                 timeout = t
             }
             guard let scheduler = scheduler() else { throw APIError.internalError() }
-            return .deferred { deliver in
+            return .deferred { answer in
                 var timer: ScheduledAction?
                 var cancelWait: (() -> Void)?
                 var done = false
@@ -50,14 +50,21 @@ struct ObservationRoutes: RouteCollection {
                     guard !done else { return }
                     done = true
                     timer?.cancel()
-                    deliver(.json(["matched": .bool(entry != nil), "entry": entry?.json ?? .null]))
+                    answer(.json(["matched": .bool(entry != nil), "entry": entry?.json ?? .null]))
                 }
                 if done { return }
                 timer = scheduler.schedule(after: timeout) {
                     guard !done else { return }
                     done = true
                     cancelWait?()
-                    deliver(.json(["matched": false, "entry": .null]))
+                    answer(.json(["matched": false, "entry": .null]))
+                }
+                // A client that hangs up frees its waiter and timer now, not at the timeout.
+                answer.onAbandoned = {
+                    guard !done else { return }
+                    done = true
+                    timer?.cancel()
+                    cancelWait?()
                 }
             }
         }

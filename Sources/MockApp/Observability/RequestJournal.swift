@@ -177,11 +177,18 @@ public final class RequestJournal {
             }
             return .stream(s)
         case .deferred(let body):
-            return .deferred { [weak self] deliver in
-                body { inner in deliver(self?.track(inner, entry: entry) ?? inner) }
+            return .deferred { [weak self] answer in
+                body(
+                    answer.mapped(
+                        { inner in self?.track(inner, entry: entry) ?? inner },
+                        // nginx's "client closed request": the client left before the answer.
+                        alsoOnAbandon: { self?.complete(entry, status: Self.clientClosedRequest) }))
             }
         }
     }
+
+    /// The status an entry gets when its client hangs up before a deferred answer.
+    public static let clientClosedRequest = 499
 
     private func complete(_ entry: Entry, status: Int) {
         entry.status = status

@@ -24,7 +24,7 @@ struct StandardHeaders: PipelineStep {
             add(&s.headers, json: false)
             return .stream(s)
         case .deferred(let body):
-            return .deferred { deliver in body { inner in deliver(decorate(inner, requestID: requestID)) } }
+            return .deferred { answer in body(answer.mapped { decorate($0, requestID: requestID) }) }
         }
     }
 }
@@ -59,7 +59,10 @@ struct FaultStep: PipelineStep {
             return .stream(stream)
         }
         guard let delay = fault.delayMs, delay > 0, let scheduler = scheduler() else { return produce() }
-        return .deferred { deliver in scheduler.schedule(after: delay) { deliver(produce()) } }
+        return .deferred { answer in
+            let timer = scheduler.schedule(after: delay) { answer(produce()) }
+            answer.onAbandoned = { timer.cancel() }
+        }
     }
 }
 
