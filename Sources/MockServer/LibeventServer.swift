@@ -15,6 +15,13 @@ public final class LibeventServer: Scheduler {
     let responder: Responder
     let logger: Logger
     private var listener: OpaquePointer?
+    /// Refuses connections past the descriptor budget without spinning (see ConnectionBudget).
+    private var connectionBudget: ConnectionBudget?
+    /// The connection budget in effect once bound (`options.maxConnections`, or less if the
+    /// descriptor hard limit is lower).
+    public private(set) var maxConnections = 0
+    /// The budget of each listener, for evhttp's accept error callback (whose context is evhttp's).
+    nonisolated(unsafe) static var budgets: [OpaquePointer: ConnectionBudget] = [:]
     private var signalEvents: [OpaquePointer] = []
     /// Open SSE streams, kept alive here until they end or their peer goes away.
     var streams: [ObjectIdentifier: EventStreamSink] = [:]
@@ -72,6 +79,17 @@ public final class LibeventServer: Scheduler {
             throw ServerError("cannot listen on \(options.host):\(options.port): \(String(cString: strerror(errno)))")
         }
         listener = handle
+        connectionBudget = ConnectionBudget(logger: logger)
+        maxConnections = connectionBudget!.apply(maxConnections: options.maxConnections)
+        if let accepting = evhttp_bound_socket_get_listener(handle) {
+            // evhttp keeps the listener's own context, so the callback finds the budget by listener.
+            Self.budgets[accepting] = connectionBudget
+            evconnlistener_set_error_cb(accepting) { accepting, _ in
+                let error = errno
+                guard let accepting, let budget = LibeventServer.budgets[accepting] else { return }
+                budget.acceptFailed(listener: evconnlistener_get_fd(accepting), error: error)
+            }
+        }
         let fd = evhttp_bound_socket_get_fd(handle)
         // Accepted connections inherit it: without it a reply of more than one segment
         // waits for the peer's delayed ACK (40 ms on Linux) before its last segment goes.
@@ -128,6 +146,7 @@ public final class LibeventServer: Scheduler {
         stopping = true
         logger.info("shutting down")
         if let listener {
+            if let accepting = evhttp_bound_socket_get_listener(listener) { Self.budgets[accepting] = nil }
             evhttp_del_accept_socket(http, listener)
             self.listener = nil
         }

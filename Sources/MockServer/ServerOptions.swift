@@ -7,6 +7,9 @@ public struct ServerOptions: Sendable {
     /// evhttp's own hard cap on bodies. The app answers 413 in the API's envelope
     /// below it; above it evhttp refuses the connection itself.
     public var hardMaxBodyBytes = 64 * 1024 * 1024
+    /// Open connections at most (streams included); past it a new connection is closed at
+    /// once. Kept as the process's descriptor limit (see ConnectionBudget).
+    public var maxConnections = 16_384
     /// Idle connection timeout (`evhttp_set_timeout`); also cuts a silent stream.
     public var connectionTimeoutSeconds = 60
     /// A `: heartbeat` comment goes out on a stream quiet for this long.

@@ -54,6 +54,9 @@ struct CloudAgentsMock: ParsableCommand {
     @Option(help: "Largest request header block in bytes.")
     var maxHeaderBytes = 64 * 1024
 
+    @Option(help: "Open connections at most, streams included; past it new connections are closed at once.")
+    var maxConnections = 16_384
+
     @Option(help: "Idle connection timeout in seconds.")
     var connectionTimeout = 60
 
@@ -77,6 +80,7 @@ struct CloudAgentsMock: ParsableCommand {
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
         }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
         guard connectionTimeout >= 1 else { throw ValidationError("--connection-timeout must be at least 1 second.") }
         guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10.") }
         guard heartbeatMs < connectionTimeout * 1000 else {
@@ -150,13 +154,13 @@ struct CloudAgentsMock: ParsableCommand {
 
         // A dead peer must cost a write error, not the process.
         signal(SIGPIPE, SIG_IGN)
-        FileLimits.raiseOpenFileLimit()
 
         var options = ServerOptions()
         options.host = host
         options.port = port
         options.maxHeaderBytes = maxHeaderBytes
         options.hardMaxBodyBytes = max(maxBodyBytes * 4, 8 << 20)
+        options.maxConnections = maxConnections
         options.connectionTimeoutSeconds = connectionTimeout
         options.heartbeatMillis = heartbeatMs
         options.streamBufferBytes = streamBufferBytes

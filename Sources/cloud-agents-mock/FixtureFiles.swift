@@ -86,17 +86,6 @@ enum FixtureFiles {
     }
 }
 
-enum FileLimits {
-    /// 1,000 concurrent streams need more descriptors than the usual soft limit.
-    static func raiseOpenFileLimit() {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max
-        else { return }
-        limit.rlim_cur = min(limit.rlim_max, 65536)
-        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-    }
-}
-
 /// Lines on stdout and stderr, written whole (the ready line is one write).
 enum Console {
     static func out(_ text: String) { put(text, to: 1) }
