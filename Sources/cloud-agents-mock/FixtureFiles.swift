@@ -1,5 +1,6 @@
 import Glibc
 import MockApp
+import MockDomain
 import MockJSON
 
 /// Reads `--fixtures`: one JSON file, or a folder whose `*.json` files are merged
@@ -79,7 +80,7 @@ enum FixtureFiles {
 
     static func parse(_ bytes: [UInt8], name: String) throws -> JSON {
         do {
-            return try JSON.parse(bytes, keepingEncoded: "events")
+            return try JSON.parse(bytes, maxDepth: Fixture.maxDepth, keepingEncoded: "events")
         } catch {
             throw LoadError(description: "\(name): $: not valid JSON: \(error.description)")
         }

@@ -1150,3 +1150,53 @@ def test_connections_past_the_budget_are_refused_without_spinning(start_server):
     assert busy < 0.5 * elapsed + 0.2, f"{busy:.2f} s of CPU in {elapsed:.2f} s"
     log = srv.stderr_text()
     assert "connection budget reached" in log and len(log) < 20_000, log[-2000:]
+
+
+def assert_state_round_trips(srv) -> dict:
+    exported = srv.control("GET", "/state")
+    assert exported.status == 200
+    r = srv.control("PUT", "/state", raw_body=exported.body, headers={"Content-Type": "application/json"})
+    assert r.status == 200, r.text
+    again = srv.control("GET", "/state")
+    assert again.json() == exported.json()
+    return exported.json()
+
+
+def test_what_the_control_api_builds_exports_and_loads_again(start_server):
+    """Issue 12 finding 8: GET /_mock/state could write what PUT /_mock/state then refused."""
+    srv = start_server()
+    events = f"/sessions/{SEED_SESSION}/threads/{SEED_CHILD}/events"
+    # An event id already used in another thread is refused where it enters, as a fixture refuses it.
+    r = srv.control("POST", events, {"events": [{"id": "evt_mine-1", "type": "agent.message", "content": []}]})
+    assert r.status == 201, r.text
+    r = srv.control("POST", f"/sessions/{SEED_SESSION}/threads/{SEED_COORDINATOR}/events",
+                    {"events": [{"id": "evt_mine-1", "type": "agent.message", "content": []}]})
+    error = error_of(r, 409, "invalid_request_error")
+    assert error["message"] == f"Event 'evt_mine-1' already exists in thread '{SEED_CHILD}'."
+    # Ids with characters the fixture format refuses are refused here too.
+    r = srv.control("POST", events, {"events": [{"id": "evt_a b", "type": "agent.message", "content": []}]})
+    assert r.status == 400
+    # Content as deep as a request body allows (it nests deeper inside the exported document).
+    deep: object = "bottom"
+    for _ in range(252):
+        deep = [deep]
+    r = srv.control("POST", events, {"events": [{"type": "agent.message", "content": deep}]})
+    assert r.status == 201, r.text
+    state = assert_state_round_trips(srv)
+    assert any(e.get("content") == deep for s in state["sessions"] for t in s["threads"] for e in t["events"])
+
+
+def test_a_clock_moved_to_the_end_of_time_stops_there(start_server):
+    srv = start_server()
+    # Moved ahead while running, to 20 ms before the last instant RFC 3339 can write.
+    now = srv.control("GET", "/clock").json()["now"]
+    from datetime import datetime, timezone
+
+    current = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    last = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc)
+    r = srv.control("POST", "/clock/advance", {"ms": int((last - current).total_seconds() * 1000) - 20})
+    assert r.status == 200, r.text
+    wait_until(lambda: srv.control("GET", "/clock").json()["now"] == "9999-12-31T23:59:59.999Z", timeout=10,
+               message="the clock reaches the end of time")
+    assert srv.control("POST", "/sessions", {}).json()["created_at"] == "9999-12-31T23:59:59.999Z"
+    assert_state_round_trips(srv)

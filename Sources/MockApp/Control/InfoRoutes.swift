@@ -50,7 +50,7 @@ struct InfoRoutes: RouteCollection {
             return .json(pretty ? doc.prettyEncoded() : doc.encoded(capacity: Fixture.exportSizeHint(app.store)))
         }
         routes.add("PUT", "/state") { ctx throws(APIError) in
-            guard let body = try ctx.jsonBody(keepingEncoded: "events") else {
+            guard let body = try ctx.jsonBody(keepingEncoded: "events", maxDepth: Fixture.maxDepth) else {
                 throw APIError.invalid("PUT /_mock/state needs a fixture document.")
             }
             do throws(FixtureError) {

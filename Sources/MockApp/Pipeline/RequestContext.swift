@@ -23,10 +23,10 @@ public struct RequestContext {
 
     /// The body as JSON; an empty body is `nil`.
     /// `keepingEncoded` is the parser's fast lane for the arrays under that key (state imports' events).
-    public func jsonBody(keepingEncoded key: String? = nil) throws(APIError) -> JSON? {
+    public func jsonBody(keepingEncoded key: String? = nil, maxDepth: Int = 256) throws(APIError) -> JSON? {
         if request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return nil }
         do throws(JSONSyntaxError) {
-            return try JSON.parse(request.body, keepingEncoded: key)
+            return try JSON.parse(request.body, maxDepth: maxDepth, keepingEncoded: key)
         } catch {
             throw APIError.invalid("Request body is not valid JSON: \(error.description).")
         }

@@ -27,6 +27,12 @@ public enum Fixture {
         return .object(top)
     }
 
+    /// How deep a fixture document may nest. An event's content may nest as deep as an API
+    /// request body allows (256 levels, counted from the body), and in a fixture each event
+    /// sits a few levels further in (document, sessions, threads, events): with this margin
+    /// whatever the API stored exports and loads again.
+    public static let maxDepth = 256 + 8
+
     /// About the export's encoded size, a little over: a world of a million events is
     /// written into one buffer reserved once, not grown (and copied) thirty times.
     public static func exportSizeHint(_ store: Store) -> Int {

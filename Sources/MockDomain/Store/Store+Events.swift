@@ -119,8 +119,10 @@ extension Store {
                 throw DomainError(error)
             }
             if let id = event.id {
-                guard thread.log.index[id] == nil else {
-                    throw .conflict("Event '\(id)' already exists in thread '\(thread.id)'.")
+                // Event ids are unique in the whole world, as a fixture's are: the session's
+                // stream resumes by them, and an exported state must load again.
+                if let holder = threadHoldingEvent(id) {
+                    throw .conflict("Event '\(id)' already exists in thread '\(holder.id)'.")
                 }
                 guard seen.insert(id).inserted else {
                     throw .invalid("\(path).id '\(id)' is given twice.", param: "\(path).id")
@@ -134,6 +136,13 @@ extension Store {
             record(stored, in: thread)
             return stored
         }
+    }
+}
+
+extension Store {
+    /// The thread whose log holds an event with this id, if any (a lookup per thread).
+    func threadHoldingEvent(_ id: String) -> SessionThread? {
+        threadsByID.values.first { $0.log.index[id] != nil }
     }
 }
 

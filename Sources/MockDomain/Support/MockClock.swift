@@ -28,12 +28,14 @@ public final class MockClock {
         self.realNow = realNow
     }
 
-    /// Milliseconds since the Unix epoch.
+    /// Milliseconds since the Unix epoch. A clock moved ahead keeps running, but stops at
+    /// the last instant RFC 3339 can write (9999-12-31T23:59:59.999Z): past it, a timestamp
+    /// could not be written in the API's format, nor an exported state load again.
     public func now() -> Int64 {
         switch mode {
         case .real: realNow()
         case .frozen(let at): at
-        case .offset(let delta): realNow() + delta
+        case .offset(let delta): min(realNow() + delta, Timestamp.latest)
         }
     }
 
