@@ -138,6 +138,16 @@ final class EventStreamSink: StreamSink {
             finish()
             return false
         }
+        if unsent > 0 && server.queuedStreamBytes + bytes.count > server.options.streamBufferTotalBytes {
+            // All streams together hold too much for readers that are behind: this one,
+            // behind too, is cut at once (its queue freed, not left to drain), and its
+            // reader resumes with Last-Event-ID. Readers that keep up queue nothing.
+            server.logger.notice(
+                "cutting a stream whose reader is \(unsent) bytes behind: streams hold \(server.queuedStreamBytes) bytes in all"
+            )
+            cut()
+            return false
+        }
         lastWrite = LibeventServer.monotonicMillis()
         if chunked && unsent == 0 && sendDirectly(bytes) { return true }
         // The chunk's bytes move out of the server's scratch buffer into the connection's.
@@ -208,7 +218,12 @@ final class EventStreamSink: StreamSink {
     }
 
     /// Called by libevent inside its buffer code: only note the fact here.
+    /// What this stream adds to `server.queuedStreamBytes` (its queue's length when last seen).
+    private var counted = 0
+
     private func outputChanged(length: Int) {
+        server.queuedStreamBytes += length - counted
+        counted = length
         guard let drained else { return }
         if aborting ? length == 0 : (drainWaiter.map { length <= $0.threshold } ?? false) {
             event_active(drained, EV_TIMEOUT, 0)
@@ -247,6 +262,17 @@ final class EventStreamSink: StreamSink {
         if bufferedBytes == 0 { shutDownSocket() }
     }
 
+    /// Ends the stream now, dropping what is queued: the socket is shut, so evhttp frees
+    /// the connection and its buffers on its next write instead of holding them.
+    func cut() {
+        guard let request else { return }
+        let callback = onClose
+        shutDownSocket()
+        release()
+        evhttp_send_reply_end(request)
+        callback?()
+    }
+
     private func shutDownSocket() {
         guard let connection, let bev = evhttp_connection_get_bufferevent(connection) else { return }
         let fd = bufferevent_getfd(bev)
@@ -266,6 +292,8 @@ final class EventStreamSink: StreamSink {
     private func release() {
         if let outputWatch, let output { evbuffer_remove_cb_entry(output, outputWatch) }
         outputWatch = nil
+        server.queuedStreamBytes -= counted
+        counted = 0
         if let connection { evhttp_connection_set_closecb(connection, nil, nil) }
         if let heartbeat {
             event_del(heartbeat)

@@ -23,6 +23,9 @@ public final class LibeventServer: Scheduler {
     /// The budget of each listener, for evhttp's accept error callback (whose context is evhttp's).
     nonisolated(unsafe) static var budgets: [OpaquePointer: ConnectionBudget] = [:]
     private var signalEvents: [OpaquePointer] = []
+    /// Bytes queued in user space for all open streams together (kept by each stream's
+    /// output watch), bounded by `options.streamBufferTotalBytes`.
+    var queuedStreamBytes = 0
     /// Open SSE streams, kept alive here until they end or their peer goes away.
     var streams: [ObjectIdentifier: EventStreamSink] = [:]
     private var stopping = false

@@ -16,6 +16,9 @@ public struct ServerOptions: Sendable {
     public var heartbeatMillis = 15_000
     /// Bytes an SSE client may leave unread before its stream is ended.
     public var streamBufferBytes = 8 * 1024 * 1024
+    /// Bytes all streams together may hold for readers that are behind; past it, a write
+    /// to a stream that is behind cuts that stream.
+    public var streamBufferTotalBytes = 256 * 1024 * 1024
     /// On shutdown, how long ended streams may take to hand their last bytes to
     /// slow readers before the loop exits anyway.
     public var shutdownGraceMillis = 2_000

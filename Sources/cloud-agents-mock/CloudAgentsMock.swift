@@ -66,6 +66,9 @@ struct CloudAgentsMock: ParsableCommand {
     @Option(help: "Bytes an SSE reader may leave unread before its stream is ended.")
     var streamBufferBytes = 8 * 1024 * 1024
 
+    @Option(help: "Bytes all SSE streams together may hold for readers that are behind; past it such streams are cut.")
+    var streamBufferTotalBytes = 256 * 1024 * 1024
+
     @Option(help: "How many requests the journal keeps.")
     var journalLimit = 1000
 
@@ -91,6 +94,9 @@ struct CloudAgentsMock: ParsableCommand {
         guard maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes must be positive.") }
         guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024.") }
         guard streamBufferBytes >= 4096 else { throw ValidationError("--stream-buffer-bytes must be at least 4096.") }
+        guard streamBufferTotalBytes >= 4096 else {
+            throw ValidationError("--stream-buffer-total-bytes must be at least 4096.")
+        }
         guard journalLimit >= 1 else { throw ValidationError("--journal-limit must be at least 1.") }
         guard journalBodyBytes >= 0 else { throw ValidationError("--journal-body-bytes must not be negative.") }
         guard journalMaxBytes >= 0 else { throw ValidationError("--journal-max-bytes must not be negative.") }
@@ -164,6 +170,7 @@ struct CloudAgentsMock: ParsableCommand {
         options.connectionTimeoutSeconds = connectionTimeout
         options.heartbeatMillis = heartbeatMs
         options.streamBufferBytes = streamBufferBytes
+        options.streamBufferTotalBytes = streamBufferTotalBytes
 
         let server = try LibeventServer(responder: app, options: options, logger: logger)
         app.scheduler = server

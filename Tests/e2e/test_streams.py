@@ -488,6 +488,49 @@ def test_a_reader_that_stops_reading_is_bounded_ended_and_can_resume(start_serve
             s.close()
 
 
+def test_stuck_readers_together_are_bounded_and_the_others_are_not_hurt(start_server):
+    """Issue 12 finding 5: streams x unread bytes had no bound (2,000 unread streams and 2 MiB of
+    events reached 4.98 GB). --stream-buffer-total-bytes bounds all streams together: a stream
+    that is behind when the total is reached is cut (no terminating chunk) and resumes with
+    Last-Event-ID; a reader that keeps up is untouched."""
+    total_bound = 2 * 1024 * 1024
+    server = start_server("--stream-buffer-total-bytes", str(total_bound))
+    stuck = []
+    keeping_up = SSEClient(server.host, server.port, stream_path(SEED_SESSION, SEED_CHILD))
+    try:
+        assert keeping_up.read_head() == 200
+        for _ in range(20):
+            s = SSEClient(server.host, server.port, stream_path(SEED_SESSION, SEED_CHILD), recv_buffer=4096)
+            assert s.read_head() == 200
+            stuck.append(s)
+        wait_until(lambda: server.stats()["open_streams"] == 21, timeout=5, message="streams registered")
+        rss_before = server.rss_kib()
+        payload = "q" * 30_000
+        total = 300  # 9 MB of events: unbounded, 20 stuck readers would hold up to 180 MB
+        got = []
+        for i in range(0, total, 10):
+            server.append_events(SEED_SESSION, SEED_CHILD, [msg(i + j, text=payload) for j in range(10)])
+            got += [f.id for f in read_events(keeping_up, 10 if i else 12, timeout=20)]
+        grown_mib = (server.rss_kib() - rss_before) / 1024
+        # The store keeps the 9 MB (and the SSE frames it caches); the streams add at most the total bound.
+        assert grown_mib < 48, f"RSS grew {grown_mib:.0f} MiB with 20 stuck readers"
+        assert server.stats()["open_streams"] < 21, "no stuck stream was cut"
+        everything = [e["id"] for e in list_events(server, SEED_SESSION, SEED_CHILD)]
+        assert got == everything, "the reader that keeps up missed events"
+        cut = 0
+        for s in stuck:
+            frames = s.read_to_end(timeout=20)
+            ids = [f.id for f in frames]
+            assert ids == everything[:len(ids)], "a stuck reader got events out of order"
+            cut += not s.ended
+        assert cut > 0, "no stream was cut"
+    finally:
+        keeping_up.close()
+        for s in stuck:
+            s.close()
+    assert "cutting a stream whose reader is" in server.stderr_text()
+
+
 def test_readers_of_a_long_history_do_not_each_buffer_all_of_it(start_server):
     server = start_server()
     append_many(server, SEED_SESSION, SEED_CHILD, [msg(i, text="h" * 4000) for i in range(1000)], batch=100)
