@@ -290,6 +290,9 @@ final class EventStreamSink: StreamSink {
     }
 
     private func release() {
+        if let connection, let events = evhttp_connection_get_bufferevent(connection) {
+            server.requestDeadlines?.answered(bufferevent_getfd(events))
+        }
         if let outputWatch, let output { evbuffer_remove_cb_entry(output, outputWatch) }
         outputWatch = nil
         server.queuedStreamBytes -= counted

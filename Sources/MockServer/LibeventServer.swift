@@ -22,6 +22,13 @@ public final class LibeventServer: Scheduler {
     public private(set) var maxConnections = 0
     /// The budget of each listener, for evhttp's accept error callback (whose context is evhttp's).
     nonisolated(unsafe) static var budgets: [OpaquePointer: ConnectionBudget] = [:]
+    static let acceptError: evconnlistener_errorcb = { accepting, _ in
+        let error = errno
+        guard let accepting, let budget = LibeventServer.budgets[accepting] else { return }
+        budget.acceptFailed(listener: evconnlistener_get_fd(accepting), error: error)
+    }
+    /// Whole requests within `options.requestTimeoutSeconds` (nil when they could not be installed).
+    var requestDeadlines: RequestDeadlines?
     private var signalEvents: [OpaquePointer] = []
     /// Bytes queued in user space for all open streams together (kept by each stream's
     /// output watch), bounded by `options.streamBufferTotalBytes`.
@@ -85,12 +92,14 @@ public final class LibeventServer: Scheduler {
         connectionBudget = ConnectionBudget(logger: logger)
         maxConnections = connectionBudget!.apply(maxConnections: options.maxConnections)
         if let accepting = evhttp_bound_socket_get_listener(handle) {
-            // evhttp keeps the listener's own context, so the callback finds the budget by listener.
+            // The callback's context is the listener's (evhttp's), so it finds the budget by listener.
             Self.budgets[accepting] = connectionBudget
-            evconnlistener_set_error_cb(accepting) { accepting, _ in
-                let error = errno
-                guard let accepting, let budget = LibeventServer.budgets[accepting] else { return }
-                budget.acceptFailed(listener: evconnlistener_get_fd(accepting), error: error)
+            evconnlistener_set_error_cb(accepting, Self.acceptError)
+            let deadlines = RequestDeadlines(server: self, limitMillis: options.requestTimeoutSeconds * 1000)
+            if deadlines.install(on: accepting, errorCallback: Self.acceptError, http: http) {
+                requestDeadlines = deadlines
+            } else {
+                logger.notice("request deadlines are off: this libevent's listener is not laid out as 2.1's")
             }
         }
         let fd = evhttp_bound_socket_get_fd(handle)
@@ -148,6 +157,7 @@ public final class LibeventServer: Scheduler {
         guard !stopping else { return }
         stopping = true
         logger.info("shutting down")
+        requestDeadlines?.stop()
         if let listener {
             if let accepting = evhttp_bound_socket_get_listener(listener) { Self.budgets[accepting] = nil }
             evhttp_del_accept_socket(http, listener)
@@ -196,7 +206,16 @@ public final class LibeventServer: Scheduler {
 
     // MARK: Requests
 
+    /// The socket of a request's connection (-1 when it has none).
+    static func socket(of req: OpaquePointer) -> Int32 {
+        guard let connection = evhttp_request_get_connection(req),
+            let events = evhttp_connection_get_bufferevent(connection)
+        else { return -1 }
+        return bufferevent_getfd(events)
+    }
+
     func handle(_ req: OpaquePointer) {
+        requestDeadlines?.answering(Self.socket(of: req))
         let request = Self.read(req)
         if Self.leavesBodyUnread(request) {
             // The unread body would be parsed as the next request on this kept-alive
@@ -310,6 +329,10 @@ public final class LibeventServer: Scheduler {
     }
 
     func send(_ response: HTTPResponse, to req: OpaquePointer) {
+        // The next request's deadline starts once this answer is out (the request is
+        // freed by sending it, so its socket is read first).
+        let socket = Self.socket(of: req)
+        defer { requestDeadlines?.answered(socket) }
         let out = evhttp_request_get_output_headers(req)
         for field in response.headers { evhttp_add_header(out, field.name, field.value) }
         if !response.body.isEmpty {

@@ -10,6 +10,9 @@ public struct ServerOptions: Sendable {
     /// Open connections at most (streams included); past it a new connection is closed at
     /// once. Kept as the process's descriptor limit (see ConnectionBudget).
     public var maxConnections = 16_384
+    /// Seconds a client has to send a whole request, counted from when its connection
+    /// opened or its previous answer went out (slow senders are cut; see RequestDeadlines).
+    public var requestTimeoutSeconds = 60
     /// Idle connection timeout (`evhttp_set_timeout`); also cuts a silent stream.
     public var connectionTimeoutSeconds = 60
     /// A `: heartbeat` comment goes out on a stream quiet for this long.

@@ -57,6 +57,12 @@ struct CloudAgentsMock: ParsableCommand {
     @Option(help: "Open connections at most, streams included; past it new connections are closed at once.")
     var maxConnections = 16_384
 
+    @Option(
+        help:
+            "Seconds a client has to send a whole request, from when its connection opened or its previous answer went out."
+    )
+    var requestTimeout = 60
+
     @Option(help: "Idle connection timeout in seconds.")
     var connectionTimeout = 60
 
@@ -84,6 +90,7 @@ struct CloudAgentsMock: ParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
         }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1.") }
+        guard requestTimeout >= 1 else { throw ValidationError("--request-timeout must be at least 1 second.") }
         guard connectionTimeout >= 1 else { throw ValidationError("--connection-timeout must be at least 1 second.") }
         guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10.") }
         guard heartbeatMs < connectionTimeout * 1000 else {
@@ -167,6 +174,7 @@ struct CloudAgentsMock: ParsableCommand {
         options.maxHeaderBytes = maxHeaderBytes
         options.hardMaxBodyBytes = max(maxBodyBytes * 4, 8 << 20)
         options.maxConnections = maxConnections
+        options.requestTimeoutSeconds = requestTimeout
         options.connectionTimeoutSeconds = connectionTimeout
         options.heartbeatMillis = heartbeatMs
         options.streamBufferBytes = streamBufferBytes

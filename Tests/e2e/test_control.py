@@ -1200,3 +1200,50 @@ def test_a_clock_moved_to_the_end_of_time_stops_there(start_server):
                message="the clock reaches the end of time")
     assert srv.control("POST", "/sessions", {}).json()["created_at"] == "9999-12-31T23:59:59.999Z"
     assert_state_round_trips(srv)
+
+
+def test_a_slow_sender_is_cut_at_the_request_deadline_and_streams_are_not(start_server):
+    """Issue 12 finding 13 (slowloris): the idle timeout counts only silence, so a client sending
+    a byte every 20 s kept its connection forever. --request-timeout bounds the time to send a
+    whole request; an open stream (the server is answering) is not cut."""
+    import select
+    import socket
+
+    from support.sse import SSEClient
+
+    srv = start_server("--request-timeout", "1", "--heartbeat-ms", "200")
+    stream = SSEClient(srv.host, srv.port, f"/v1/sessions/{SEED_SESSION}/threads/{SEED_CHILD}/stream")
+    assert stream.read_head() == 200
+    slow = socket.create_connection((srv.host, srv.port), timeout=10)
+    slow.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: mock\r\n")
+    started = time.monotonic()
+    closed_after = None
+    while time.monotonic() - started < 10:
+        readable, _, _ = select.select([slow], [], [], 0.1)  # paces the drip of header bytes
+        if readable:
+            try:
+                data = slow.recv(4096)
+            except ConnectionResetError:
+                data = b""
+            assert data == b"", data[:200]
+            closed_after = time.monotonic() - started
+            break
+        try:
+            slow.sendall(b"X")  # one more byte of a header that never ends
+        except (BrokenPipeError, ConnectionResetError):
+            closed_after = time.monotonic() - started
+            break
+    slow.close()
+    assert closed_after is not None, "the slow sender was never cut"
+    assert 0.9 <= closed_after < 5, closed_after
+    # The stream outlived the deadline and still delivers.
+    marker = srv.append_events(SEED_SESSION, SEED_CHILD, [{"type": "agent.message", "content": []}])[0]
+    frames = stream.events(3)  # two of history, then the new one
+    assert frames[-1].id == marker["id"]
+    stream.close()
+    # A connection that sends its requests in time is served, one after another.
+    with socket.create_connection((srv.host, srv.port), timeout=10) as quick:
+        for _ in range(3):
+            quick.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: mock\r\n\r\n")
+            assert quick.recv(4096).startswith(b"HTTP/1.1 200")
+    assert "sent no whole request within 1000 ms" in srv.stderr_text()
