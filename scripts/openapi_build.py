@@ -1929,7 +1929,7 @@ ERROR_TEXT = {
     "409": "Refused by the current state (`invalid_request_error`; `conflict_error` for a turn in progress).",
     "409Conflict": "Refused by the current state (`conflict_error`).",
     "413": "Body over the size limit.",
-    "429": "Only as an injected fault (`POST /_mock/faults`).",
+    "429": "A budget of the mock is used up (open streams, fault rules, journal waits, scheduled turn steps, or sessions, threads or events made at run time; see the server's --max-* options), or an injected fault (`POST /_mock/faults`).",
     "503": "Not ready (control API) or an injected fault.",
     "5XX": "A bug in the mock (`api_error`, generic message) or an injected fault.",
 }
@@ -2469,7 +2469,7 @@ CONTROL_OPERATIONS = [
             "requestBody": body("ControlCreateSessionRequest", required=False),
             "responses": {
                 "201": json_response("The session with its threads.", ref("SessionWithThreads")),
-                **errors("400", "404", "409", "413"),
+                **errors("400", "404", "409", "413", "429"),
             },
         },
     ),
@@ -2512,7 +2512,7 @@ CONTROL_OPERATIONS = [
             "requestBody": body("CreateChildRequest", required=False),
             "responses": {
                 "201": json_response("The new thread.", ref("SessionThread")),
-                **errors("400", "404", "409", "413"),
+                **errors("400", "404", "409", "413", "429"),
             },
         },
     ),
@@ -2526,7 +2526,7 @@ CONTROL_OPERATIONS = [
             "requestBody": body("AppendEventsRequest"),
             "responses": {
                 "201": json_response("The stored events.", ref("EventData")),
-                **errors("400", "404", "409", "413"),
+                **errors("400", "404", "409", "413", "429"),
             },
         },
     ),
@@ -2628,7 +2628,7 @@ CONTROL_OPERATIONS = [
                     "description": "Default 5000.",
                 },
             ],
-            "responses": {"200": json_response("`matched` false on timeout.", ref("JournalWait")), **errors("400", "5XX")},
+            "responses": {"200": json_response("`matched` false on timeout.", ref("JournalWait")), **errors("400", "429", "5XX")},
         },
     ),
     ("get", "/faults", "mockListFaults", "Armed faults", {"responses": {"200": json_response("Faults.", ref("FaultList"))}}),
@@ -2637,7 +2637,7 @@ CONTROL_OPERATIONS = [
         "/faults",
         "mockAddFault",
         "Inject a fault",
-        {"requestBody": body("FaultRequest"), "responses": {"201": json_response("The fault.", ref("Fault")), **errors("400", "413")}},
+        {"requestBody": body("FaultRequest"), "responses": {"201": json_response("The fault.", ref("Fault")), **errors("400", "413", "429")}},
     ),
     (
         "delete",

@@ -78,6 +78,30 @@ struct CloudAgentsMock: ParsableCommand {
     @Option(help: "How many requests the journal keeps.")
     var journalLimit = 1000
 
+    @Option(help: "Open SSE streams at most; past it, opening one is 429.")
+    var maxStreams = Budgets().streams
+
+    @Option(help: "Open SSE streams on one session (its stream and its threads') at most.")
+    var maxStreamsPerSession = Budgets().streamsPerSession
+
+    @Option(help: "Fault rules at most.")
+    var maxFaults = Budgets().faults
+
+    @Option(help: "Pending journal waits (long-polls) at most.")
+    var maxWaits = Budgets().waits
+
+    @Option(help: "Scheduled turn steps at most; past it, starting a turn is 429.")
+    var maxPendingSteps = Budgets().pendingSteps
+
+    @Option(help: "Sessions made by requests since the world was loaded, at most.")
+    var maxRunTimeSessions = Budgets().runTimeSessions
+
+    @Option(help: "Threads made by requests since the world was loaded, at most.")
+    var maxRunTimeThreads = Budgets().runTimeThreads
+
+    @Option(help: "Events made by requests and their turns since the world was loaded, at most.")
+    var maxRunTimeEvents = Budgets().runTimeEvents
+
     @Option(help: "Request bodies longer than this many bytes are kept cut to it in the journal.")
     var journalBodyBytes = 64 * 1024
 
@@ -105,6 +129,13 @@ struct CloudAgentsMock: ParsableCommand {
             throw ValidationError("--stream-buffer-total-bytes must be at least 4096.")
         }
         guard journalLimit >= 1 else { throw ValidationError("--journal-limit must be at least 1.") }
+        let budgets = [
+            ("--max-streams", maxStreams), ("--max-streams-per-session", maxStreamsPerSession),
+            ("--max-faults", maxFaults), ("--max-waits", maxWaits), ("--max-pending-steps", maxPendingSteps),
+            ("--max-run-time-sessions", maxRunTimeSessions), ("--max-run-time-threads", maxRunTimeThreads),
+            ("--max-run-time-events", maxRunTimeEvents),
+        ]
+        for (name, value) in budgets where value < 0 { throw ValidationError("\(name) must not be negative.") }
         guard journalBodyBytes >= 0 else { throw ValidationError("--journal-body-bytes must not be negative.") }
         guard journalMaxBytes >= 0 else { throw ValidationError("--journal-max-bytes must not be negative.") }
         if let frozenClock, Timestamp.parse(frozenClock) == nil {
@@ -155,6 +186,14 @@ struct CloudAgentsMock: ParsableCommand {
         config.seed = seed
         config.maxBodyBytes = maxBodyBytes
         config.journalLimit = journalLimit
+        config.budgets.streams = maxStreams
+        config.budgets.streamsPerSession = maxStreamsPerSession
+        config.budgets.faults = maxFaults
+        config.budgets.waits = maxWaits
+        config.budgets.pendingSteps = maxPendingSteps
+        config.budgets.runTimeSessions = maxRunTimeSessions
+        config.budgets.runTimeThreads = maxRunTimeThreads
+        config.budgets.runTimeEvents = maxRunTimeEvents
         config.journalBodyBytes = journalBodyBytes
         config.journalMaxBytes = journalMaxBytes
 

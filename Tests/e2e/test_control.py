@@ -1247,3 +1247,92 @@ def test_a_slow_sender_is_cut_at_the_request_deadline_and_streams_are_not(start_
             quick.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: mock\r\n\r\n")
             assert quick.recv(4096).startswith(b"HTTP/1.1 200")
     assert "sent no whole request within 1000 ms" in srv.stderr_text()
+
+
+def budget_refusal(r, what: str, option: str) -> None:
+    error = error_of(r, 429, "rate_limit_error")
+    assert what in error["message"] and option in error["message"], error["message"]
+
+
+def test_stream_budgets_overall_and_per_session(start_server):
+    from support.sse import SSEClient
+
+    srv = start_server("--max-streams", "2", "--max-streams-per-session", "1")
+    own = srv.control("POST", "/sessions", {}).json()
+    first = SSEClient(srv.host, srv.port, f"/v1/sessions/{SEED_SESSION}/threads/{SEED_CHILD}/stream")
+    assert first.read_head() == 200
+    # The same session again (its own stream this time): over the per-session budget.
+    r = srv.get(f"/v1/sessions/{SEED_SESSION}/events/stream", headers={"Accept": "text/event-stream"})
+    budget_refusal(r, f"1 open streams on session '{SEED_SESSION}'", "--max-streams-per-session")
+    second = SSEClient(srv.host, srv.port, f"/v1/sessions/{own['id']}/events/stream")
+    assert second.read_head() == 200
+    # Two open in all: a third session's stream is over the overall budget.
+    third = srv.control("POST", "/sessions", {}).json()
+    r = srv.get(f"/v1/sessions/{third['id']}/events?limit=5", headers={"Accept": "text/event-stream"})
+    budget_refusal(r, "2 open streams", "--max-streams")
+    assert srv.get(f"/v1/sessions/{third['id']}/events?limit=5").status == 200  # a JSON list needs no stream
+    assert srv.stats()["open_streams"] == 2
+    first.close()
+    wait_until(lambda: srv.stats()["open_streams"] == 1, timeout=10, message="the closed stream is gone")
+    again = SSEClient(srv.host, srv.port, f"/v1/sessions/{third['id']}/events/stream")
+    assert again.read_head() == 200
+    second.close()
+    again.close()
+
+
+def test_fault_and_wait_budgets(start_server):
+    import socket
+
+    srv = start_server("--max-faults", "1", "--max-waits", "1")
+    fault = srv.control("POST", "/faults", {"path": "/v1/agents", "status": 503, "times": None})
+    assert fault.status == 201
+    budget_refusal(srv.control("POST", "/faults", {"path": "/v1/sessions", "status": 503}), "1 fault rules", "--max-faults")
+    assert len(srv.control("GET", "/faults").json()["data"]) == 1
+    srv.control("DELETE", f"/faults/{fault.json()['id']}")
+    assert srv.control("POST", "/faults", {"path": "/v1/sessions", "status": 503}).status == 201
+
+    waiting = socket.create_connection((srv.host, srv.port), timeout=10)
+    waiting.sendall(b"GET /_mock/journal/wait?path=/never&timeout_ms=60000 HTTP/1.1\r\nHost: mock\r\n\r\n")
+    wait_until(lambda: srv.stats()["journal_waiters"] == 1, timeout=10, message="the wait registered")
+    budget_refusal(srv.control("GET", "/journal/wait?path=/other&timeout_ms=10"), "1 pending journal waits", "--max-waits")
+    waiting.close()
+    wait_until(lambda: srv.stats()["journal_waiters"] == 0, timeout=10, message="the hung-up wait let go")
+    assert srv.control("GET", "/journal/wait?path=/other&timeout_ms=10").json()["matched"] is False
+
+
+def test_run_time_budgets_refuse_and_change_nothing(start_server):
+    srv = start_server("--max-run-time-sessions", "2", "--max-run-time-threads", "2", "--max-run-time-events", "6")
+    a = srv.control("POST", "/sessions", {}).json()  # 1 session, 1 thread
+    # 2 sessions (its coordinator comes with the first thread list, so still 1 thread)
+    assert srv.post("/v1/sessions", {"agent": "agent_019f000000000000000000000000001a"}).status == 200
+    r = srv.control("POST", f"/sessions/{a['id']}/threads", {"status": "running"})  # 2 threads, 2 events
+    assert r.status == 201, r.text
+    before = srv.control("GET", "/state").json()
+    budget_refusal(srv.control("POST", "/sessions", {}), "2 sessions made at run time", "--max-run-time-sessions")
+    budget_refusal(srv.control("POST", f"/sessions/{a['id']}/threads", {}), "2 threads made at run time",
+                   "--max-run-time-threads")
+    events = f"/sessions/{SEED_SESSION}/threads/{SEED_CHILD}/events"
+    assert srv.control("POST", events, {"events": [{"type": "agent.message", "content": []}] * 5}).status == 201
+    budget_refusal(srv.control("POST", events, {"events": [{"type": "agent.message", "content": []}]}),
+                   "6 events made at run time", "--max-run-time-events")
+    after = srv.control("GET", "/state").json()
+    assert len(after["sessions"]) == len(before["sessions"])
+    # A reset gives the budgets back.
+    srv.control("POST", "/reset")
+    assert srv.control("POST", "/sessions", {}).status == 201
+    assert srv.control("POST", events, {"events": [{"type": "agent.message", "content": []}]}).status == 201
+
+
+def test_scheduled_step_budget(start_server):
+    srv = start_server("--frozen-clock", "2026-06-15T08:10:00.000Z", "--max-pending-steps", "1")
+    one = srv.control("POST", "/sessions", {}).json()
+    two = srv.control("POST", "/sessions", {}).json()
+    r = srv.post(f"/v1/sessions/{one['id']}/events", {"events": [{"type": "user.message", "content": "hi"}]})
+    assert r.status == 200, r.text
+    pending = srv.control("GET", f"/sessions/{one['id']}/agenda").json()["data"]
+    assert len(pending) >= 1
+    r = srv.post(f"/v1/sessions/{two['id']}/events", {"events": [{"type": "user.message", "content": "hi"}]})
+    budget_refusal(r, "1 scheduled turn steps", "--max-pending-steps")
+    srv.control("POST", "/clock/run-until-idle", {})
+    r = srv.post(f"/v1/sessions/{two['id']}/events", {"events": [{"type": "user.message", "content": "hi"}]})
+    assert r.status == 200, r.text

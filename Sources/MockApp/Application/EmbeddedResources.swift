@@ -4031,6 +4031,9 @@ enum EmbeddedResources {
           "413": {
             "$ref": "#/components/responses/Error413"
           },
+          "429": {
+            "$ref": "#/components/responses/Error429"
+          },
           "401": {
             "$ref": "#/components/responses/Error401"
           },
@@ -4215,6 +4218,9 @@ enum EmbeddedResources {
           "413": {
             "$ref": "#/components/responses/Error413"
           },
+          "429": {
+            "$ref": "#/components/responses/Error429"
+          },
           "401": {
             "$ref": "#/components/responses/Error401"
           },
@@ -4285,6 +4291,9 @@ enum EmbeddedResources {
           },
           "413": {
             "$ref": "#/components/responses/Error413"
+          },
+          "429": {
+            "$ref": "#/components/responses/Error429"
           },
           "401": {
             "$ref": "#/components/responses/Error401"
@@ -4826,6 +4835,9 @@ enum EmbeddedResources {
           "400": {
             "$ref": "#/components/responses/Error400"
           },
+          "429": {
+            "$ref": "#/components/responses/Error429"
+          },
           "5XX": {
             "$ref": "#/components/responses/Error5XX"
           },
@@ -4921,6 +4933,9 @@ enum EmbeddedResources {
           },
           "413": {
             "$ref": "#/components/responses/Error413"
+          },
+          "429": {
+            "$ref": "#/components/responses/Error429"
           },
           "401": {
             "$ref": "#/components/responses/Error401"
@@ -10320,7 +10335,7 @@ enum EmbeddedResources {
         }
       },
       "Error429": {
-        "description": "Only as an injected fault (`POST /_mock/faults`).",
+        "description": "A budget of the mock is used up (open streams, fault rules, journal waits, scheduled turn steps, or sessions, threads or events made at run time; see the server's --max-* options), or an injected fault (`POST /_mock/faults`).",
         "headers": {
           "x-request-id": {
             "$ref": "#/components/headers/XRequestId"

@@ -17,6 +17,8 @@ public struct AppConfig {
     public var journalBodyBytes = 64 << 10
     /// The most the journal holds in all; past it the oldest entries go.
     public var journalMaxBytes = 16 << 20
+    /// What requests may make grow (streams, faults, waits, steps, run-time objects).
+    public var budgets = Budgets()
     /// The id generators' seed; nil for random ids.
     public var seed: UInt64?
     /// Where the fixture came from, for messages.
@@ -109,6 +111,7 @@ public final class MockApplication: Responder {
                     scheduler: scheduler),
             ])
         let maxBody = config.maxBodyBytes
+        let budgetCheck = BudgetCheck(budgets: config.budgets, store: store, hub: hub, journal: journal, faults: faults)
         pipelines[.api] = Pipeline(
             [
                 StandardHeaders(), JournalStep(journal: journal, clock: clock),
@@ -116,12 +119,13 @@ public final class MockApplication: Responder {
                 BodyLimit(maxBytes: maxBody) { size, limit in
                     "Request body is \(size) bytes; the limit is \(limit) bytes."
                 },
+                budgetCheck,
             ], errors: errors)
         // World building takes large state documents: 64 times the API's limit.
         pipelines[.control] = Pipeline(
             [
                 StandardHeaders(), AdminAuthentication(adminToken: config.adminToken),
-                BodyLimit(maxBytes: maxBody * 64) { _, _ in "Request body is too large." },
+                BodyLimit(maxBytes: maxBody * 64) { _, _ in "Request body is too large." }, budgetCheck,
             ], errors: errors)
     }
 

@@ -45,6 +45,9 @@ public final class EventStreamHub: StoreObserver {
 
     private var byLog: [ObjectIdentifier: [Subscription]] = [:]
     public private(set) var openCount = 0
+
+    /// Streams open on one log.
+    public func openCount(on log: EventLog) -> Int { byLog[ObjectIdentifier(log)]?.count ?? 0 }
     /// Frames written since start, for the stats route.
     public private(set) var framesWritten = 0
 

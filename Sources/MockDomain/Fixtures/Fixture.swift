@@ -15,6 +15,8 @@ public enum Fixture {
         } catch {
             throw FixtureError(error)
         }
+        // What the fixture holds is the starting point, not something made at run time.
+        reader.store.createdAtRunTime = RunTimeCounts()
         return reader.store
     }
 

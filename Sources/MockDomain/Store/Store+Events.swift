@@ -80,6 +80,7 @@ extension Store {
 
     /// Appends to the thread's log, then to the session's, telling the streams of each.
     func record(_ event: StoredEvent, in thread: SessionThread) {
+        createdAtRunTime.events += 1
         thread.log.append(event)
         observer?.appended(event, to: thread.log)
         guard let session = sessionsByID[thread.sessionID] else { return }

@@ -131,6 +131,8 @@ extension Store {
     }
 
     func insert(_ session: Session) {
+        createdAtRunTime.sessions += 1
+        createdAtRunTime.threads += session.threads.count
         sessionIndex[session.id] = sessions.count
         sessions.append(session)
         sessionsByID[session.id] = session

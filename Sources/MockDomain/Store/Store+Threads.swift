@@ -43,6 +43,7 @@ extension Store {
                 stopReason: .object([]), createdByToolUseID: nil, archivedAt: nil, createdAt: now, updatedAt: now))
         session.threads.insert(thread, at: 0)
         threadsByID[thread.id] = thread
+        createdAtRunTime.threads += 1
         return thread
     }
 
@@ -107,6 +108,7 @@ extension Store {
                 createdByToolUseID: toolUse, archivedAt: nil, createdAt: now, updatedAt: now))
         session.threads.append(child)
         threadsByID[child.id] = child
+        createdAtRunTime.threads += 1
         // The event describes the new thread and belongs to it (API.md section 5).
         addEvent(
             to: child, type: "session.thread_created",

@@ -17,6 +17,7 @@ extension Store {
         pending = other.pending
         stepCounter = other.stepCounter
         timelines = other.timelines
+        createdAtRunTime = RunTimeCounts()
         observer?.worldReplaced()
         agendaChanged?()
     }

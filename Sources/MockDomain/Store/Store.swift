@@ -56,6 +56,9 @@ public final class Store {
     private(set) var agentPositions: [String: [Int]] = [:]
     private var indexedAgents = 0
     public internal(set) var sessions: [Session] = []
+    /// What requests created since the world was loaded (fixture, reset, state import):
+    /// the run-time budgets are counted against it.
+    public internal(set) var createdAtRunTime = RunTimeCounts()
     var sessionsByID: [String: Session] = [:]
     var sessionIndex: [String: Int] = [:]
     var threadsByID: [String: SessionThread] = [:]
@@ -169,4 +172,12 @@ public struct AgentReference: Equatable, Sendable {
         self.id = id
         self.version = version
     }
+}
+
+/// Sessions, threads and events made at run time, by requests and the turns they start.
+public struct RunTimeCounts: Equatable, Sendable {
+    public var sessions = 0
+    public var threads = 0
+    public var events = 0
+    public init() {}
 }
