@@ -639,6 +639,7 @@ def test_journal_bodies_are_cut_and_the_journal_is_bounded_in_bytes(start_server
     assert stats["journal_entries"] == len(seqs) and 0 < stats["journal_bytes"] <= 20000
 
 
+@pytest.mark.measures_memory
 def test_refused_large_bodies_do_not_pile_up_in_memory(start_server):
     """Issue 12 finding 6: the journal kept whole bodies, also of 413s (1,000 of 7.9 MB reached
     7.56 GB). With the defaults (bodies cut at 64 KiB, 16 MiB in all) 200 bodies of 2 MiB keep

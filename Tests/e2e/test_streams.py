@@ -449,6 +449,7 @@ def test_a_client_leaving_mid_history_is_forgotten(start_server):
 # -- 8. slow readers ----------------------------------------------------------------------------
 
 
+@pytest.mark.measures_memory
 def test_a_reader_that_stops_reading_is_bounded_ended_and_can_resume(start_server):
     bound = 256 * 1024
     server = start_server("--stream-buffer-bytes", str(bound))
@@ -488,6 +489,7 @@ def test_a_reader_that_stops_reading_is_bounded_ended_and_can_resume(start_serve
             s.close()
 
 
+@pytest.mark.measures_memory
 def test_stuck_readers_together_are_bounded_and_the_others_are_not_hurt(start_server):
     """Issue 12 finding 5: streams x unread bytes had no bound (2,000 unread streams and 2 MiB of
     events reached 4.98 GB). --stream-buffer-total-bytes bounds all streams together: a stream
@@ -531,6 +533,7 @@ def test_stuck_readers_together_are_bounded_and_the_others_are_not_hurt(start_se
     assert "cutting a stream whose reader is" in server.stderr_text()
 
 
+@pytest.mark.measures_memory
 def test_readers_of_a_long_history_do_not_each_buffer_all_of_it(start_server):
     server = start_server()
     append_many(server, SEED_SESSION, SEED_CHILD, [msg(i, text="h" * 4000) for i in range(1000)], batch=100)
