@@ -188,4 +188,37 @@ final class PaginationTests: XCTestCase {
         XCTAssertEqual(try d.ids("/v1/sessions?order=asc&limit=2"), [seedSession, a["id"]!.stringValue!])
         XCTAssertEqual(try d.json("GET", "/v1/sessions/\(seedSession)")["status"], "running")
     }
+
+    /// A page walked over a type index is the page the scan finds, for every cursor, both
+    /// orders, several limits, and filters that match much, little or nothing.
+    func testPagesOverCandidatesAreThePagesOfTheScan() throws {
+        let kinds = ["a", "b", "c"]
+        // Deterministic, uneven: "c" is rare.
+        var items: [(id: String, type: String)] = []
+        for i in 0..<60 {
+            let type: String = i % 17 == 0 ? "c" : kinds[(i * 7 + i / 3) % 2]
+            items.append((id: "e\(i)", type: type))
+        }
+        let index = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1.id, $0) })
+        for types in [Set(["a"]), ["c"], ["a", "c"], ["nope"], ["a", "b", "c"]] {
+            let candidates = items.indices.filter { types.contains(items[$0].type) }
+            let matches: ((id: String, type: String)) -> Bool = { types.contains($0.type) }
+            var cursors: [PageRequest.Cursor] = [.none]
+            for item in items { cursors += [.after(item.id), .before(item.id)] }
+            for order in [PageRequest.Order.asc, .desc] {
+                for limit in [1, 3, 100] {
+                    for cursor in cursors {
+                        let request = PageRequest(limit: limit, order: order, cursor: cursor)
+                        let scan = try request.cut(items, id: { $0.id }, index: { index[$0] }, matches: matches)
+                        let walk = try request.cut(
+                            items, candidates: candidates, id: { $0.id }, index: { index[$0] }, matches: matches)
+                        XCTAssertEqual(
+                            scan.items.map(\.id), walk.items.map(\.id), "\(types) \(order) \(limit) \(cursor)")
+                        XCTAssertEqual(scan.hasMore, walk.hasMore)
+                        XCTAssertEqual(scan.nextCursor, walk.nextCursor)
+                    }
+                }
+            }
+        }
+    }
 }

@@ -6,6 +6,9 @@ public final class EventLog {
     public internal(set) var events: [StoredEvent] = []
     /// Position of each event id, for cursors and `Last-Event-ID`.
     public internal(set) var index: [String: Int] = [:]
+    /// Positions of each type's events, ascending: a list filtered by type walks these,
+    /// not the whole log (50,000 events scanned for a rare type took 11 ms a page).
+    private(set) var positionsByType: [String: [Int]] = [:]
     public internal(set) var closed = false
 
     init() {}
@@ -14,7 +17,15 @@ public final class EventLog {
 
     func append(_ event: StoredEvent) {
         index[event.id] = events.count
+        positionsByType[event.type, default: []].append(events.count)
         events.append(event)
+    }
+
+    /// The ascending positions of the events of any of `types` (a sorted union).
+    func positions(ofTypes types: Set<String>) -> [Int] {
+        let lists = types.compactMap { positionsByType[$0] }
+        if lists.count <= 1 { return lists.first ?? [] }
+        return lists.joined().sorted()
     }
 
     /// A copy that can grow without touching this one; events are shared.
@@ -22,6 +33,7 @@ public final class EventLog {
         let log = EventLog()
         log.events = events
         log.index = index
+        log.positionsByType = positionsByType
         log.closed = closed
         return log
     }

@@ -13,8 +13,8 @@ extension Store {
     {
         let thread = try thread(threadID, in: sessionID)
         return try page.cut(
-            thread.log.events, id: { $0.id }, index: { thread.log.index[$0] },
-            matches: { types.isEmpty || types.contains($0.type) })
+            thread.log.events, candidates: types.isEmpty ? nil : thread.log.positions(ofTypes: types),
+            id: { $0.id }, index: { thread.log.index[$0] }, matches: { types.isEmpty || types.contains($0.type) })
     }
 
     /// Where a stream of this thread starts: after `resumeFrom` (a `Last-Event-ID`
@@ -53,7 +53,8 @@ extension Store {
     {
         let session = try session(sessionID)
         return try page.cut(
-            session.log.events, id: { $0.id }, index: { session.log.index[$0] }, matches: filter.matches)
+            session.log.events, candidates: filter.types.isEmpty ? nil : session.log.positions(ofTypes: filter.types),
+            id: { $0.id }, index: { session.log.index[$0] }, matches: filter.matches)
     }
 
     /// Writes one event in the canonical key order of the seeds: id, type,

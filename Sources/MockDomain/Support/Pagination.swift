@@ -40,55 +40,77 @@ extension PageRequest {
     /// Cursors are positions in the whole collection; `matches` filters what is
     /// listed. So a cursor stays valid when items are appended or change status
     /// between calls, and each item is visited once.
+    ///
+    /// `candidates`, when given, are the ascending indexes of the only items that can
+    /// match (an index of the log by event type): the page walks those instead of the
+    /// whole collection, so a filter that matches little costs the page, not the log.
     public func cut<Item>(
-        _ all: [Item], id: (Item) -> String, index: (String) -> Int?, matches: (Item) -> Bool = { _ in true }
+        _ all: [Item], candidates: [Int]? = nil, id: (Item) -> String, index: (String) -> Int?,
+        matches: (Item) -> Bool = { _ in true }
     ) throws(DomainError) -> Page<Item> {
-        // Positions in travel order: ascending indexes for asc, descending for desc.
         let n = all.count
-        func position(ofIndex i: Int) -> Int { order == .asc ? i : n - 1 - i }
-        func item(atPosition p: Int) -> Item { all[order == .asc ? p : n - 1 - p] }
+        let slots = candidates?.count ?? n
+        func indexAt(_ slot: Int) -> Int { candidates?[slot] ?? slot }
+        /// The first slot whose index is above `i` (binary search over the candidates).
+        func firstSlot(above i: Int) -> Int {
+            guard let candidates else { return i + 1 }
+            var low = 0
+            var high = candidates.count
+            while low < high {
+                let mid = (low + high) / 2
+                if candidates[mid] <= i { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
+        /// The last slot whose index is below `i`.
+        func lastSlot(below i: Int) -> Int { firstSlot(above: i - 1) - 1 }
 
         func locate(_ cursorID: String) throws(DomainError) -> Int {
             guard let i = index(cursorID), i < n else {
                 throw DomainError.invalid(
                     "\(cursorParam ?? "cursor") '\(cursorID)' is not in this collection.", param: cursorParam ?? "page")
             }
-            return position(ofIndex: i)
+            return i
         }
 
+        // Which way the page walks (up: ascending indexes), and from which slot.
+        let up: Bool
+        var slot: Int
+        let backwards: Bool  // a `before` cursor: the page is gathered against the order, then turned
+        switch cursor {
+        case .none:
+            up = order == .asc
+            slot = up ? 0 : slots - 1
+            backwards = false
+        case .after(let cursorID):
+            let i = try locate(cursorID)
+            up = order == .asc
+            slot = up ? firstSlot(above: i) : lastSlot(below: i)
+            backwards = false
+        case .before(let cursorID):
+            let i = try locate(cursorID)
+            up = order == .desc
+            slot = up ? firstSlot(above: i) : lastSlot(below: i)
+            backwards = true
+        }
         var picked: [Item] = []
         var hasMore = false
-        switch cursor {
-        case .none, .after:
-            var p = 0
-            if case .after(let cursorID) = cursor { p = try locate(cursorID) + 1 }
-            while p < n {
-                let candidate = item(atPosition: p)
-                p += 1
-                guard matches(candidate) else { continue }
-                if picked.count == limit {
-                    hasMore = true
-                    break
-                }
-                picked.append(candidate)
+        while slot >= 0 && slot < slots {
+            let candidate = all[indexAt(slot)]
+            slot += up ? 1 : -1
+            guard matches(candidate) else { continue }
+            if picked.count == limit {
+                hasMore = true
+                break
             }
-            let next: PageRequest.Cursor = hasMore ? .after(id(picked[picked.count - 1])) : .none
-            return Page(items: picked, hasMore: hasMore, nextCursor: next)
-        case .before(let cursorID):
-            var p = try locate(cursorID) - 1
-            while p >= 0 {
-                let candidate = item(atPosition: p)
-                p -= 1
-                guard matches(candidate) else { continue }
-                if picked.count == limit {
-                    hasMore = true
-                    break
-                }
-                picked.append(candidate)
-            }
+            picked.append(candidate)
+        }
+        if backwards {
             picked.reverse()
             let next: PageRequest.Cursor = hasMore ? .before(id(picked[0])) : .none
             return Page(items: picked, hasMore: hasMore, nextCursor: next)
         }
+        let next: PageRequest.Cursor = hasMore ? .after(id(picked[picked.count - 1])) : .none
+        return Page(items: picked, hasMore: hasMore, nextCursor: next)
     }
 }
