@@ -27,12 +27,12 @@ public struct Budgets: Sendable {
         case stream, faults, waits, sessions, threads, events, steps
     }
 
-    /// The table: which routes make which resources grow. Everything else needs none.
-    static func needs(of route: Route, streaming: Bool) -> [Need] {
-        switch (route.group, route.method, route.template.text) {
+    /// The table: which routes make which resources grow (looked up once, when a route is
+    /// registered). Everything else needs none; an API request that streams also needs a stream.
+    static func needs(group: RouteGroup, method: String, template: String) -> [Need] {
+        switch (group, method, template) {
         case (.api, "POST", "/sessions"): return [.sessions, .threads, .events, .steps]
         case (.api, "POST", "/sessions/{session_id}/events"): return [.events, .steps]
-        case (.api, _, _): return streaming ? [.stream] : []
         case (.control, "POST", "/sessions"): return [.sessions, .threads, .events, .steps]
         case (.control, "POST", "/sessions/{session_id}/threads"): return [.threads, .events]
         case (.control, "POST", "/sessions/{session_id}/threads/{thread_id}/events"): return [.events]
@@ -52,7 +52,8 @@ struct BudgetCheck: PipelineStep {
     let faults: FaultBook
 
     func handle(_ ctx: RequestContext, next: @escaping (RequestContext) -> Reply) throws(APIError) -> Reply {
-        for need in Budgets.needs(of: ctx.route, streaming: ctx.streams) { try check(need, ctx) }
+        if ctx.streams && ctx.route.group == .api { try check(.stream, ctx) }
+        for need in ctx.route.grows { try check(need, ctx) }
         return next(ctx)
     }
 

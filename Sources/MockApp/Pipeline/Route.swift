@@ -30,6 +30,22 @@ public struct Route {
     /// False for the answers the router itself makes (404, 405): no body limit.
     public let takesBody: Bool
     let handler: RouteHandler
+    /// What a request to this route makes grow, for the budgets (`Budgets.needs`).
+    let grows: [Budgets.Need]
+
+    init(
+        method: String, template: PathTemplate, group: RouteGroup, streams: StreamMode, open: Bool, takesBody: Bool,
+        handler: @escaping RouteHandler
+    ) {
+        self.method = method
+        self.template = template
+        self.group = group
+        self.streams = streams
+        self.open = open
+        self.takesBody = takesBody
+        self.handler = handler
+        self.grows = Budgets.needs(group: group, method: method, template: template.text)
+    }
 }
 
 /// A path template such as `/sessions/{session_id}/threads`, matched segment by segment.
