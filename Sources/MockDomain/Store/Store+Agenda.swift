@@ -116,17 +116,25 @@ extension Store {
     /// on the way (with a frozen clock, events carry exactly their due times),
     /// never past the last instant RFC 3339 can write. Returns how many steps played.
     @discardableResult public func advanceClock(by millis: Int64, limit: Int = stepsPerRun) -> Int {
-        let target = min(clock.now() + millis, Timestamp.latest)
+        // The clock moves by exactly `millis` (never past the last instant RFC 3339 can
+        // write), counted as it goes: a running clock read twice would lose the time between.
+        let start = clock.now()
+        let total = max(0, min(millis, Timestamp.latest - start))
+        let target = start + total
+        var advanced: Int64 = 0
         var played = 0
         while played < limit, let due = nextDue, due <= target {
             let now = clock.now()
-            if due > now { clock.advance(by: due - now) }
+            if due > now {
+                let step = min(due - now, total - advanced)
+                clock.advance(by: step)
+                advanced += step
+            }
             let n = playDue()
             played += n
             if n == 0 { break }
         }
-        let now = clock.now()
-        if target > now { clock.advance(by: target - now) }
+        if total > advanced { clock.advance(by: total - advanced) }
         return played
     }
 
