@@ -14,10 +14,7 @@ final class HangUpWatch {
     private var onHangUp: (() -> Void)?
 
     init?(server: LibeventServer, request: OpaquePointer, onHangUp: @escaping () -> Void) {
-        guard let connection = evhttp_request_get_connection(request),
-            let events = evhttp_connection_get_bufferevent(connection)
-        else { return nil }
-        fd = bufferevent_getfd(events)
+        fd = LibeventServer.socket(of: request)
         guard fd >= 0 else { return nil }
         self.onHangUp = onHangUp
         let context = Unmanaged.passUnretained(self).toOpaque()

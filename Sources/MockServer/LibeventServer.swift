@@ -235,10 +235,8 @@ public final class LibeventServer: Scheduler {
         evhttp_request_set_on_complete_cb(
             req,
             { req, _ in
-                guard let req, let conn = evhttp_request_get_connection(req),
-                    let bev = evhttp_connection_get_bufferevent(conn)
-                else { return }
-                let fd = bufferevent_getfd(bev)
+                guard let req else { return }
+                let fd = LibeventServer.socket(of: req)
                 if fd >= 0 { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
             }, nil)
     }
@@ -321,9 +319,8 @@ public final class LibeventServer: Scheduler {
                 watch = nil
                 answer.abandon()
                 // Answered so that evhttp frees the request and closes the connection.
-                self?.send(
-                    self?.responder.unavailable(request, reason: "The client went away.") ?? HTTPResponse(status: 503),
-                    to: req)
+                guard let self else { return }
+                self.send(self.responder.unavailable(request, reason: "The client went away."), to: req)
             }
         }
     }
