@@ -25,6 +25,13 @@ SEED_EVENT = "evt_019f0000000000000000000000000101"
 SEED_AGENT = "agent_019f000000000000000000000000001a"
 
 
+
+# A request body with a stream fault field set (for FaultRequest's anyOf and its exclusion of `status`).
+STREAM_FAULT_PRESENT = [
+    {"required": [key], "properties": {key: {"type": ["integer", "string"]}}}
+    for key in ("drop_after_frames", "drop_in_frame", "split_frames", "frame_delay_ms")
+] + [{"required": ["heartbeat_between_frames"], "properties": {"heartbeat_between_frames": {"const": True}}}]
+
 def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -1119,6 +1126,10 @@ SCHEMAS: dict = {
             "retry_after",
             "delay_ms",
             "drop_after_frames",
+            "drop_in_frame",
+            "split_frames",
+            "heartbeat_between_frames",
+            "frame_delay_ms",
             "hits",
         ],
         "additionalProperties": False,
@@ -1134,6 +1145,10 @@ SCHEMAS: dict = {
             "retry_after": {"type": ["integer", "null"]},
             "delay_ms": {"type": ["integer", "null"]},
             "drop_after_frames": {"type": ["integer", "null"]},
+            "drop_in_frame": {"type": ["integer", "null"]},
+            "split_frames": {"oneOf": [{"type": "integer"}, {"const": "random"}, {"type": "null"}]},
+            "heartbeat_between_frames": {"type": "boolean"},
+            "frame_delay_ms": {"type": ["integer", "null"]},
             "hits": {"type": "integer", "minimum": 0},
         },
     },
@@ -1147,20 +1162,32 @@ SCHEMAS: dict = {
         "type": "object",
         "description": "For the next `times` requests (default 1; null = until removed) matching `method` and the "
         "path pattern (`*` matches a run of characters; matched against the `/v1/...` form): answer `status` with "
-        "the error envelope, and/or wait `delay_ms` first, and/or cut a stream after `drop_after_frames` frames.",
+        "the error envelope, and/or wait `delay_ms` first, and/or mistreat a stream: cut it after "
+        "`drop_after_frames` frames or in the middle of frame `drop_in_frame`, send each frame in pieces of "
+        "`split_frames` bytes (or random pieces of 1 to 8 bytes, seeded by the fault's id), each its own chunk "
+        "written after the previous one left, put a heartbeat comment before every frame, hold every frame back "
+        "`frame_delay_ms`. A stream fault is used only by requests that stream.",
         "required": ["path"],
         "additionalProperties": False,
         "anyOf": [
             {"required": ["status"], "properties": {"status": {"type": "integer"}}},
             {"required": ["delay_ms"], "properties": {"delay_ms": {"type": "integer"}}},
-            {"required": ["drop_after_frames"], "properties": {"drop_after_frames": {"type": "integer"}}},
-        ],
+        ]
+        + STREAM_FAULT_PRESENT,
         "allOf": [
             {
-                "description": "`status` and `drop_after_frames` exclude each other.",
+                "description": "`status` excludes the stream fields: an error reply has no stream.",
                 "not": {
-                    "required": ["status", "drop_after_frames"],
-                    "properties": {"status": {"type": "integer"}, "drop_after_frames": {"type": "integer"}},
+                    "required": ["status"],
+                    "properties": {"status": {"type": "integer"}},
+                    "anyOf": STREAM_FAULT_PRESENT,
+                },
+            },
+            {
+                "description": "`drop_after_frames` and `drop_in_frame` exclude each other.",
+                "not": {
+                    "required": ["drop_after_frames", "drop_in_frame"],
+                    "properties": {"drop_after_frames": {"type": "integer"}, "drop_in_frame": {"type": "integer"}},
                 },
             },
             {
@@ -1177,6 +1204,12 @@ SCHEMAS: dict = {
             "status": {"type": ["integer", "null"], "minimum": 400, "maximum": 599},
             "delay_ms": {"type": ["integer", "null"], "minimum": 0, "maximum": 600000},
             "drop_after_frames": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
+            "drop_in_frame": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
+            "split_frames": {
+                "oneOf": [{"type": "integer", "minimum": 1, "maximum": 65536}, {"const": "random"}, {"type": "null"}]
+            },
+            "heartbeat_between_frames": {"type": ["boolean", "null"]},
+            "frame_delay_ms": {"type": ["integer", "null"], "minimum": 1, "maximum": 60000},
             "times": {"type": ["integer", "null"], "minimum": 1},
             "error_type": {"type": ["string", "null"]},
             "message": {"type": ["string", "null"]},

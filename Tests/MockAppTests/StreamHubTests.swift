@@ -121,6 +121,44 @@ final class StreamHubTests: XCTestCase {
         XCTAssertFalse(whole.sink.aborted)
     }
 
+    func testASplitFaultWritesPiecesInOrderEachAfterThePreviousDrained() throws {
+        let d = try AppDriver()
+        let fault = d.send(
+            "POST", "/_mock/faults",
+            body: #"{"path":"/v1/sessions/*/threads/*/stream","split_frames":5,"heartbeat_between_frames":true}"#)
+        XCTAssertEqual(fault.status, 201, fault.bodyText)
+        let sink = RecordingSink()
+        sink.holdsBytes = true
+        let x = d.start("GET", stream, sink: sink)
+        // One piece is out; the rest waits, and the producer sees it as buffered.
+        XCTAssertEqual(sink.frames, [Array(": hea".utf8)])
+        XCTAssertGreaterThan(sink.bufferedBytes, 0)
+        var rounds = 0
+        while sink.bufferedBytes > 0 && rounds < 10_000 {
+            sink.drain()
+            rounds += 1
+        }
+        XCTAssertTrue(sink.frames.allSatisfy { $0.count <= 5 })
+        let whole = String(decoding: sink.frames.joined(), as: UTF8.self)
+        let clean = d.start("GET", stream)
+        let expected = clean.sink.frames.map { ": heartbeat\n\n" + String(decoding: $0, as: UTF8.self) }.joined()
+        XCTAssertEqual(whole, expected)
+        XCTAssertFalse(x.sink.finished || x.sink.aborted)
+    }
+
+    func testASplitFaultOnASinkThatDrainsAtOnceDoesNotNest() throws {
+        let d = try AppDriver()
+        // 1-byte pieces of long frames: a sink that reports each drain at once must not cost
+        // a nested call per piece.
+        append(d, 3, text: String(repeating: "n", count: 200_000))
+        XCTAssertEqual(
+            d.send("POST", "/_mock/faults", body: #"{"path":"/v1/sessions/*/threads/*/stream","split_frames":1}"#)
+                .status, 201)
+        let x = d.start("GET", stream)
+        XCTAssertGreaterThan(x.sink.frames.count, 600_000)
+        XCTAssertTrue(x.sink.frames.allSatisfy { $0.count == 1 })
+    }
+
     func testQuietStreamsGetHeartbeatsAndLeaversAreForgotten() throws {
         let d = try AppDriver()
         let x = d.start("GET", stream)

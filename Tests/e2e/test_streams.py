@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from support.mockserver import SEED_CHILD, SEED_COORDINATOR, SEED_EVENTS, SEED_SESSION, wait_until
+from support.mockserver import SEED_CHILD, SEED_COORDINATOR, SEED_EVENTS, SEED_SESSION, error_of, wait_until
 from support.sse import SSEClient, StreamClosed, StreamGroup, expected_frame
 
 PREFIXES = ["/v1", "/api/v1/cloud"]
@@ -775,3 +775,134 @@ def test_clients_leaving_mid_stream_do_not_hurt_the_others(mock):
         wait_until(lambda: mock.stats()["open_streams"] == 1, timeout=5, message="only the keeper left")
     finally:
         keeper.close()
+
+
+# -- 12. stream torture faults (for client authors' SSE parsers) --------------------------------
+
+
+def torture(mock, **fields) -> dict:
+    r = mock.control("POST", "/faults", {"path": "/v1/sessions/*/threads/*/stream", "times": 1, **fields})
+    assert r.status == 201, r.text
+    return r.json()
+
+
+def history_child(mock, count: int = 4, text: str = "") -> tuple[str, str, list[dict]]:
+    """A new child thread whose history is `count` appended messages after its creation event."""
+    sid, tid = new_child(mock)
+    append_many(mock, sid, tid, [msg(i, text=text) if text else msg(i) for i in range(count)])
+    history = list_events(mock, sid, tid)
+    assert len(history) == count + 1
+    return sid, tid, history
+
+
+def test_split_frames_sends_every_byte_as_its_own_chunk(mock):
+    sid, tid, history = history_child(mock)
+    fault = torture(mock, split_frames=1)
+    assert fault["split_frames"] == 1 and fault["heartbeat_between_frames"] is False
+    with SSEClient(mock.host, mock.port, stream_path(sid, tid)) as s:
+        got = s.events(len(history))
+        assert [f.raw for f in got] == [expected_frame(e) for e in history]
+        assert set(s.chunk_sizes) == {1}
+        assert len(s.chunk_sizes) == sum(len(expected_frame(e)) for e in history)
+        # Live events are split too, after the history.
+        live = mock.append_events(sid, tid, [msg(99)])
+        assert [f.raw for f in s.events(1)] == [expected_frame(live[0])]
+        assert set(s.chunk_sizes) == {1}
+    # The fault was for one stream: the next is whole, one chunk a frame.
+    with SSEClient(mock.host, mock.port, stream_path(sid, tid)) as s:
+        s.events(len(history) + 1)
+        assert len(s.chunk_sizes) == len(history) + 1
+
+
+def test_random_splits_are_small_varied_and_repeat_with_the_same_seed(start_server):
+    def sizes() -> list[int]:
+        # Fault ids come from the id generator: with --seed and a frozen clock a run repeats them.
+        srv = start_server("--seed", "1234", "--frozen-clock", "2026-06-15T09:00:00.000Z")
+        sid, tid, history = history_child(srv, text="r" * 300)
+        fault = torture(srv, split_frames="random")
+        assert fault["split_frames"] == "random"
+        with SSEClient(srv.host, srv.port, stream_path(sid, tid)) as s:
+            assert [f.raw for f in s.events(len(history))] == [expected_frame(e) for e in history]
+            return s.chunk_sizes
+
+    first = sizes()
+    assert set(first) <= set(range(1, 9)) and len(set(first)) >= 4, first
+    assert sizes() == first, "a random split is seeded by the fault's id"
+
+
+def test_split_frames_paces_a_large_history_without_losing_a_byte(mock):
+    sid, tid, history = history_child(mock, count=20, text="p" * 60_000)
+    torture(mock, split_frames=4096)
+    with SSEClient(mock.host, mock.port, stream_path(sid, tid)) as s:
+        got = s.events(len(history), timeout=30)
+        assert [f.raw for f in got] == [expected_frame(e) for e in history]
+        assert max(s.chunk_sizes) == 4096
+
+
+def test_heartbeat_between_frames_puts_a_comment_before_every_frame(mock):
+    sid, tid, history = history_child(mock, count=3)
+    torture(mock, heartbeat_between_frames=True)
+    with SSEClient(mock.host, mock.port, stream_path(sid, tid)) as s:
+        got = [s.next_frame() for _ in range(2 * len(history))]
+        assert [f.raw for f in got[0::2]] == [b": heartbeat\n\n"] * len(history)
+        assert [f.raw for f in got[1::2]] == [expected_frame(e) for e in history]
+
+
+def test_frame_delay_holds_back_every_frame_in_order(mock):
+    sid, tid, history = history_child(mock, count=3)
+    torture(mock, frame_delay_ms=150, split_frames=7)
+    with SSEClient(mock.host, mock.port, stream_path(sid, tid)) as s:
+        assert s.read_head() == 200
+        started = time.monotonic()
+        arrivals = []
+        for _ in history:
+            arrivals.append((s.events(1)[0], time.monotonic() - started))
+        assert [f.raw for f, _ in arrivals] == [expected_frame(e) for e in history]
+        # Each frame waits its own delay after the one before it.
+        assert arrivals[-1][1] >= 3 * 0.150, arrivals
+        assert max(s.chunk_sizes) == 7
+
+
+def test_drop_in_frame_cuts_the_connection_inside_that_frame(mock):
+    sid, tid, history = history_child(mock, count=3)
+    torture(mock, drop_in_frame=2)
+    with SSEClient(mock.host, mock.port, stream_path(sid, tid)) as s:
+        got = s.read_to_end(timeout=5)
+        assert [f.raw for f in got] == [expected_frame(history[0])]
+        second = expected_frame(history[1])
+        assert s.partial == second[: len(second) // 2]
+        assert s.eof and not s.ended, "a cut, not the end of the response"
+    wait_until(lambda: mock.stats()["open_streams"] == 0, timeout=5, message="cut stream forgotten")
+
+
+def test_drop_in_frame_on_a_live_event_with_splits(mock):
+    sid, tid, history = history_child(mock, count=0)
+    torture(mock, drop_in_frame=2, split_frames=3, heartbeat_between_frames=True)
+    with SSEClient(mock.host, mock.port, stream_path(sid, tid)) as s:
+        assert [f.raw for f in s.events(1)] == [expected_frame(history[0])]
+        live = mock.append_events(sid, tid, [msg(1)])
+        assert s.read_to_end(timeout=5) == []  # only heartbeat comments come before the cut
+        frame = expected_frame(live[0])
+        assert s.partial == frame[: len(frame) // 2]
+        assert s.eof and not s.ended
+        assert set(s.chunk_sizes) <= {1, 2, 3}
+
+
+@pytest.mark.parametrize(
+    "fields, param",
+    [
+        ({"split_frames": 0}, "split_frames"),
+        ({"split_frames": "sometimes"}, "split_frames"),
+        ({"split_frames": 65_537}, "split_frames"),
+        ({"frame_delay_ms": 0}, "frame_delay_ms"),
+        ({"drop_in_frame": 0}, "drop_in_frame"),
+        ({"heartbeat_between_frames": "yes"}, "heartbeat_between_frames"),
+        ({"drop_in_frame": 2, "drop_after_frames": 3}, "drop_in_frame"),
+        ({"status": 500, "split_frames": 1}, "split_frames"),
+        ({"status": 500, "heartbeat_between_frames": True}, "heartbeat_between_frames"),
+    ],
+)
+def test_stream_fault_fields_are_checked(mock, fields, param):
+    err = error_of(mock.control("POST", "/faults", {"path": "/v1/x", **fields}), 400, "invalid_request_error")
+    assert err["param"] == param, err
+    assert mock.control("GET", "/faults").json() == {"data": []}

@@ -70,6 +70,7 @@ class SSEClient:
         self._raw = b""  # undecoded bytes from the socket
         self._body = b""  # de-chunked body not yet split into frames
         self.chunked = False
+        self.chunk_sizes: list[int] = []  # the size of every HTTP chunk of the body, in order
         self.ended = False  # saw the terminating chunk
         self.eof = False  # the socket closed
         self.error_body = b""
@@ -172,6 +173,7 @@ class SSEClient:
             if len(rest) < size + 2:
                 return
             assert rest[size:size + 2] == b"\r\n", "bad chunk framing"
+            self.chunk_sizes.append(size)
             self._body += rest[:size]
             self._raw = rest[size + 2:]
 
@@ -214,6 +216,12 @@ class SSEClient:
             if skip_comments and f.is_comment:
                 continue
             out.append(f)
+
+    @property
+    def partial(self) -> bytes:
+        """Body bytes received after the last whole frame (a frame cut in the middle)."""
+        self._dechunk()
+        return self._body
 
     def close(self) -> None:
         if self.sock:

@@ -8138,6 +8138,10 @@ enum EmbeddedResources {
           "retry_after",
           "delay_ms",
           "drop_after_frames",
+          "drop_in_frame",
+          "split_frames",
+          "heartbeat_between_frames",
+          "frame_delay_ms",
           "hits"
         ],
         "additionalProperties": false,
@@ -8200,6 +8204,34 @@ enum EmbeddedResources {
               "null"
             ]
           },
+          "drop_in_frame": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "split_frames": {
+            "oneOf": [
+              {
+                "type": "integer"
+              },
+              {
+                "const": "random"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          },
+          "heartbeat_between_frames": {
+            "type": "boolean"
+          },
+          "frame_delay_ms": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
           "hits": {
             "type": "integer",
             "minimum": 0
@@ -8223,7 +8255,7 @@ enum EmbeddedResources {
       },
       "FaultRequest": {
         "type": "object",
-        "description": "For the next `times` requests (default 1; null = until removed) matching `method` and the path pattern (`*` matches a run of characters; matched against the `/v1/...` form): answer `status` with the error envelope, and/or wait `delay_ms` first, and/or cut a stream after `drop_after_frames` frames.",
+        "description": "For the next `times` requests (default 1; null = until removed) matching `method` and the path pattern (`*` matches a run of characters; matched against the `/v1/...` form): answer `status` with the error envelope, and/or wait `delay_ms` first, and/or mistreat a stream: cut it after `drop_after_frames` frames or in the middle of frame `drop_in_frame`, send each frame in pieces of `split_frames` bytes (or random pieces of 1 to 8 bytes, seeded by the fault's id), each its own chunk written after the previous one left, put a heartbeat comment before every frame, hold every frame back `frame_delay_ms`. A stream fault is used only by requests that stream.",
         "required": [
           "path"
         ],
@@ -8255,24 +8287,153 @@ enum EmbeddedResources {
             ],
             "properties": {
               "drop_after_frames": {
-                "type": "integer"
+                "type": [
+                  "integer",
+                  "string"
+                ]
+              }
+            }
+          },
+          {
+            "required": [
+              "drop_in_frame"
+            ],
+            "properties": {
+              "drop_in_frame": {
+                "type": [
+                  "integer",
+                  "string"
+                ]
+              }
+            }
+          },
+          {
+            "required": [
+              "split_frames"
+            ],
+            "properties": {
+              "split_frames": {
+                "type": [
+                  "integer",
+                  "string"
+                ]
+              }
+            }
+          },
+          {
+            "required": [
+              "frame_delay_ms"
+            ],
+            "properties": {
+              "frame_delay_ms": {
+                "type": [
+                  "integer",
+                  "string"
+                ]
+              }
+            }
+          },
+          {
+            "required": [
+              "heartbeat_between_frames"
+            ],
+            "properties": {
+              "heartbeat_between_frames": {
+                "const": true
               }
             }
           }
         ],
         "allOf": [
           {
-            "description": "`status` and `drop_after_frames` exclude each other.",
+            "description": "`status` excludes the stream fields: an error reply has no stream.",
             "not": {
               "required": [
-                "status",
-                "drop_after_frames"
+                "status"
               ],
               "properties": {
                 "status": {
                   "type": "integer"
+                }
+              },
+              "anyOf": [
+                {
+                  "required": [
+                    "drop_after_frames"
+                  ],
+                  "properties": {
+                    "drop_after_frames": {
+                      "type": [
+                        "integer",
+                        "string"
+                      ]
+                    }
+                  }
                 },
+                {
+                  "required": [
+                    "drop_in_frame"
+                  ],
+                  "properties": {
+                    "drop_in_frame": {
+                      "type": [
+                        "integer",
+                        "string"
+                      ]
+                    }
+                  }
+                },
+                {
+                  "required": [
+                    "split_frames"
+                  ],
+                  "properties": {
+                    "split_frames": {
+                      "type": [
+                        "integer",
+                        "string"
+                      ]
+                    }
+                  }
+                },
+                {
+                  "required": [
+                    "frame_delay_ms"
+                  ],
+                  "properties": {
+                    "frame_delay_ms": {
+                      "type": [
+                        "integer",
+                        "string"
+                      ]
+                    }
+                  }
+                },
+                {
+                  "required": [
+                    "heartbeat_between_frames"
+                  ],
+                  "properties": {
+                    "heartbeat_between_frames": {
+                      "const": true
+                    }
+                  }
+                }
+              ]
+            }
+          },
+          {
+            "description": "`drop_after_frames` and `drop_in_frame` exclude each other.",
+            "not": {
+              "required": [
+                "drop_after_frames",
+                "drop_in_frame"
+              ],
+              "properties": {
                 "drop_after_frames": {
+                  "type": "integer"
+                },
+                "drop_in_frame": {
                   "type": "integer"
                 }
               }
@@ -8343,6 +8504,43 @@ enum EmbeddedResources {
             ],
             "minimum": 1,
             "maximum": 1000000
+          },
+          "drop_in_frame": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 1000000
+          },
+          "split_frames": {
+            "oneOf": [
+              {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 65536
+              },
+              {
+                "const": "random"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          },
+          "heartbeat_between_frames": {
+            "type": [
+              "boolean",
+              "null"
+            ]
+          },
+          "frame_delay_ms": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 60000
           },
           "times": {
             "type": [

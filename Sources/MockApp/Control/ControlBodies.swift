@@ -92,7 +92,7 @@ extension FaultBook.Fault {
     init(body: JSONObjectReader, id: String) throws(JSONReadError) {
         try body.rejectUnknown([
             "method", "path", "times", "status", "error_type", "message", "retry_after", "delay_ms",
-            "drop_after_frames",
+            "drop_after_frames", "drop_in_frame", "split_frames", "heartbeat_between_frames", "frame_delay_ms",
         ])
         guard let path = body["path"]?.stringValue, path.hasPrefix("/") else {
             throw body.fail("path", "must be a path pattern starting with '/', e.g. '/v1/sessions/*/threads'")
@@ -104,17 +104,18 @@ extension FaultBook.Fault {
         }
         let status = try body.int("status", in: 400...599)
         let delay = try body.int("delay_ms", in: 0...600_000)
-        let drop = try body.int("drop_after_frames", in: 1...1_000_000)
-        guard status != nil || delay != nil || drop != nil else {
+        let stream = try StreamAbuse(body: body, id: id)
+        guard status != nil || delay != nil || !stream.isEmpty else {
             throw JSONReadError(
                 path: body.path.key("status"),
-                problem: .statement("A fault needs at least one of status, delay_ms, drop_after_frames."))
-        }
-        if status != nil && drop != nil {
-            throw JSONReadError(
-                path: body.path.key("drop_after_frames"),
                 problem: .statement(
-                    "status and drop_after_frames exclude each other: an error reply has no stream to cut."))
+                    "A fault needs at least one of status, delay_ms, drop_after_frames, drop_in_frame, split_frames, heartbeat_between_frames, frame_delay_ms."
+                ))
+        }
+        if status != nil, let key = StreamAbuse.keys.first(where: { body[$0] != nil && body[$0] != .bool(false) }) {
+            throw JSONReadError(
+                path: body.path.key(key),
+                problem: .statement("status and \(key) exclude each other: an error reply has no stream to act on."))
         }
         let errorType = try body.string("error_type")
         let message = try body.string("message")
@@ -140,6 +141,36 @@ extension FaultBook.Fault {
         }
         self.init(
             id: id, method: method, path: path, remaining: remaining, status: status, errorType: errorType,
-            message: message, retryAfterSeconds: retryAfter, delayMs: delay, dropAfterFrames: drop)
+            message: message, retryAfterSeconds: retryAfter, delayMs: delay, stream: stream)
+    }
+}
+
+extension StreamAbuse {
+    static let keys = [
+        "drop_after_frames", "drop_in_frame", "split_frames", "heartbeat_between_frames", "frame_delay_ms",
+    ]
+
+    /// The stream part of `POST /_mock/faults`; `id` seeds random splits.
+    init(body: JSONObjectReader, id: String) throws(JSONReadError) {
+        dropAfterFrames = try body.int("drop_after_frames", in: 1...1_000_000)
+        dropInFrame = try body.int("drop_in_frame", in: 1...1_000_000)
+        if dropAfterFrames != nil && dropInFrame != nil {
+            throw body.fail("drop_in_frame", "excludes drop_after_frames: a stream is dropped once")
+        }
+        switch body["split_frames"] {
+        case nil: break
+        case .string("random"):
+            // FNV-1a of the id: the same fault id splits the same way in every run.
+            var seed: UInt64 = 0xCBF2_9CE4_8422_2325
+            for byte in id.utf8 { seed = (seed ^ UInt64(byte)) &* 0x100_0000_01B3 }
+            split = .random(seed: seed)
+        case let value?:
+            guard let n = value.intValue, (1...65_536).contains(n) else {
+                throw body.fail("split_frames", "must be a piece size in bytes (1 to 65536) or \"random\"")
+            }
+            split = .bytes(n)
+        }
+        heartbeatBetweenFrames = try body.bool("heartbeat_between_frames") ?? false
+        frameDelayMs = try body.int("frame_delay_ms", in: 1...60_000)
     }
 }

@@ -15,7 +15,8 @@ public final class FaultBook {
         public var message: String?
         public var retryAfterSeconds: Int?
         public var delayMs: Int?
-        public var dropAfterFrames: Int?
+        /// What it does to a stream's frames; empty for a fault that does not touch streams.
+        var stream = StreamAbuse()
         public var hits = 0
 
         /// The error answer of a fault with a status.
@@ -42,14 +43,25 @@ public final class FaultBook {
             }
         }
 
+        private var splitJSON: JSON {
+            switch stream.split {
+            case nil: .null
+            case .bytes(let n): .int(n)
+            case .random: "random"
+            }
+        }
+
         public var json: JSON {
-            .object([
+            func int(_ n: Int?) -> JSON { n.map(JSON.int) ?? .null }
+            let fields: [(String, JSON)] = [
                 ("id", .string(id)), ("type", "fault"), ("method", .string(method)), ("path", .string(path)),
-                ("remaining", remaining.map(JSON.int) ?? .null), ("status", status.map(JSON.int) ?? .null),
-                ("error_type", .string(errorType)), ("message", .string(message)),
-                ("retry_after", retryAfterSeconds.map(JSON.int) ?? .null), ("delay_ms", delayMs.map(JSON.int) ?? .null),
-                ("drop_after_frames", dropAfterFrames.map(JSON.int) ?? .null), ("hits", .int(hits)),
-            ])
+                ("remaining", int(remaining)), ("status", int(status)), ("error_type", .string(errorType)),
+                ("message", .string(message)), ("retry_after", int(retryAfterSeconds)), ("delay_ms", int(delayMs)),
+                ("drop_after_frames", int(stream.dropAfterFrames)), ("drop_in_frame", int(stream.dropInFrame)),
+                ("split_frames", splitJSON), ("heartbeat_between_frames", .bool(stream.heartbeatBetweenFrames)),
+                ("frame_delay_ms", int(stream.frameDelayMs)), ("hits", .int(hits)),
+            ]
+            return .object(fields)
         }
     }
 
@@ -67,14 +79,14 @@ public final class FaultBook {
 
     public func clear() { faults.removeAll() }
 
-    /// The first fault matching this request, counted as used. A fault that cuts
+    /// The first fault matching this request, counted as used. A fault that acts on
     /// streams matches only requests that stream: the others cannot use it up.
     func take(for ctx: RequestContext) -> Fault? {
         let method = ctx.request.method.uppercased()
         guard
             let i = faults.firstIndex(where: { f in
                 (f.method == nil || f.method!.uppercased() == method)
-                    && (f.dropAfterFrames == nil || ctx.streams)
+                    && (f.stream.isEmpty || ctx.streams)
                     && Glob.matches(Glob.canonical(f.path), ctx.canonicalPath)
             })
         else { return nil }

@@ -41,8 +41,8 @@ struct JournalStep: PipelineStep {
 }
 
 /// Applies the first injected fault that matches: an error answer, a delay, a
-/// stream cut after N frames (a decorator of the stream's sink), or a delay
-/// followed by either.
+/// stream mistreated frame by frame (`StreamFaultSink`, a decorator of the stream's
+/// sink), or a delay followed by either.
 struct FaultStep: PipelineStep {
     let faults: FaultBook
     let errors: ErrorAnswers
@@ -53,9 +53,10 @@ struct FaultStep: PipelineStep {
         let produce: () -> Reply = {
             if let error = fault.error { return errors.reply(error, requestID: ctx.requestID) }
             let reply = next(ctx)
-            guard let frames = fault.dropAfterFrames, case .stream(var stream) = reply else { return reply }
+            guard !fault.stream.isEmpty, case .stream(var stream) = reply else { return reply }
             let start = stream.start
-            stream.start = { sink in start(FrameLimitSink(sink, frames: frames)) }
+            let timers = scheduler()
+            stream.start = { sink in start(StreamFaultSink(sink, abuse: fault.stream, scheduler: timers)) }
             return .stream(stream)
         }
         guard let delay = fault.delayMs, delay > 0, let scheduler = scheduler() else { return produce() }

@@ -162,6 +162,12 @@ def test_faults(cloud_agents_mock: MockServer):
     assert forever["remaining"] is None
     assert [f["id"] for f in c.remove_fault(fault["id"])] == [forever["id"]]
     assert c.clear_faults() == []
+    torture = c.add_fault(
+        "/v1/sessions/*/events/stream", split_frames="random", heartbeat_between_frames=True, drop_in_frame=3,
+        frame_delay_ms=5)
+    assert (torture["split_frames"], torture["heartbeat_between_frames"], torture["drop_in_frame"],
+            torture["frame_delay_ms"], torture["drop_after_frames"]) == ("random", True, 3, 5, None)
+    assert c.add_fault("/v1/x", split_frames=512)["split_frames"] == 512
 
 
 def test_clock_and_turns(cloud_agents_mock: MockServer):

@@ -9,7 +9,7 @@ request: `control("POST", "/reset")` returns the `Response` whatever its status.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, cast
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Literal, Mapping, Optional, cast
 from urllib.parse import quote, urlencode
 
 from .types import (
@@ -302,10 +302,17 @@ class ControlClient:
         retry_after: int | None = None,
         delay_ms: int | None = None,
         drop_after_frames: int | None = None,
+        drop_in_frame: int | None = None,
+        split_frames: int | Literal["random"] | None = None,
+        heartbeat_between_frames: bool | None = None,
+        frame_delay_ms: int | None = None,
         times: int | None = 1,
     ) -> Fault:
         """A fault for the next `times` matching API requests (None: until removed): an error
-        (`status`, ...), a `delay_ms`, or a stream cut after `drop_after_frames` frames."""
+        (`status`, ...), a `delay_ms`, or a stream mistreated: cut after `drop_after_frames`
+        frames or inside frame `drop_in_frame`, frames sent in pieces of `split_frames` bytes
+        (or "random" pieces), a heartbeat before every frame, every frame held back
+        `frame_delay_ms`."""
         body = _given(
             path=path,
             method=method,
@@ -315,6 +322,10 @@ class ControlClient:
             retry_after=retry_after,
             delay_ms=delay_ms,
             drop_after_frames=drop_after_frames,
+            drop_in_frame=drop_in_frame,
+            split_frames=split_frames,
+            heartbeat_between_frames=heartbeat_between_frames,
+            frame_delay_ms=frame_delay_ms,
         )
         body["times"] = times
         return cast(Fault, self._call("POST", "/faults", body))

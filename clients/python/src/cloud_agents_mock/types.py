@@ -3,7 +3,7 @@ and type checkers. Field names are the server's (see `GET /_mock/openapi.json`).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, TypedDict
+from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 
 
 class Status(TypedDict):
@@ -91,6 +91,10 @@ class Fault(TypedDict):
     retry_after: Optional[int]
     delay_ms: Optional[int]
     drop_after_frames: Optional[int]
+    drop_in_frame: Optional[int]
+    split_frames: Union[int, Literal["random"], None]
+    heartbeat_between_frames: bool
+    frame_delay_ms: Optional[int]
     hits: int
 
 
