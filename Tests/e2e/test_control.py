@@ -1187,6 +1187,19 @@ def test_what_the_control_api_builds_exports_and_loads_again(start_server):
     assert any(e.get("content") == deep for s in state["sessions"] for t in s["threads"] for e in t["events"])
 
 
+def test_a_state_export_larger_than_the_old_body_cap_loads_again(start_server):
+    """libevent refused bodies over 8 MiB before the router, so an export of that size (about
+    60,000 events) could not be loaded back; the soak found it. The cap is now the control API's
+    limit (64 x --max-body-bytes)."""
+    srv = start_server()
+    events = f"/sessions/{SEED_SESSION}/threads/{SEED_CHILD}/events"
+    for _ in range(10):
+        r = srv.control("POST", events, {"events": [{"type": "agent.message", "content": "s" * 1_000_000}]})
+        assert r.status == 201, r.text
+    state = assert_state_round_trips(srv)
+    assert len(json.dumps(state)) > 10_000_000
+
+
 def test_a_clock_moved_to_the_end_of_time_stops_there(start_server):
     srv = start_server()
     # Moved ahead while running, to 20 ms before the last instant RFC 3339 can write.

@@ -11,6 +11,9 @@ public struct AppConfig {
     public var adminToken: String?
     /// Largest accepted API request body; bigger is 413 in the envelope.
     public var maxBodyBytes = 1 << 20
+    /// Largest control request body: world building takes whole state documents, so
+    /// anything `GET /_mock/state` writes up to this size loads back with `PUT`.
+    public var controlMaxBodyBytes: Int { maxBodyBytes * 64 }
     /// How many requests the journal keeps.
     public var journalLimit = 1000
     /// Request bodies longer than this are kept cut to it in the journal.
@@ -121,11 +124,12 @@ public final class MockApplication: Responder {
                 },
                 budgetCheck,
             ], errors: errors)
-        // World building takes large state documents: 64 times the API's limit.
         pipelines[.control] = Pipeline(
             [
                 StandardHeaders(), AdminAuthentication(adminToken: config.adminToken),
-                BodyLimit(maxBytes: maxBody * 64) { _, _ in "Request body is too large." }, budgetCheck,
+                BodyLimit(maxBytes: config.controlMaxBodyBytes) { size, limit in
+                    "Request body is \(size) bytes; the control API's limit is \(limit) bytes (64 times --max-body-bytes)."
+                }, budgetCheck,
             ], errors: errors)
     }
 
