@@ -273,6 +273,33 @@ def test_oversized_body_is_413_in_the_envelope(start_server):
     assert s.get(LIST_THREADS).status == 200
 
 
+def test_a_client_that_sends_a_20_mib_body_whole_reads_the_413_envelope(mock):
+    """Issue 12: a client sending a large body had its connection closed under it (libevent's cap
+    was 8 MiB), so it never read the 413 the mock meant. Up to the control API's limit (64 MiB)
+    the body is taken whole and the answer is the envelope."""
+    import socket
+
+    size = 20 << 20
+    with socket.create_connection((mock.host, mock.port), timeout=30) as c:
+        c.sendall(f"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n".encode())
+        piece = b" " * (1 << 20)
+        for _ in range(size >> 20):
+            c.sendall(piece)  # raises if the server hung up on the sender
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            data = c.recv(65536)
+            if not data:
+                break
+            answer += data
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 413 "), head
+    envelope = json.loads(body)
+    assert envelope["type"] == "error" and envelope["error"]["type"] == "invalid_request_error", envelope
+    assert "20971520 bytes" in envelope["error"]["message"]
+    assert mock.get(LIST_THREADS).status == 200
+
+
 def test_pagination_walk_through_the_binary(mock):
     sid = mock.control("POST", "/sessions", {"children": [{"status": "running"}] * 30}).json()["id"]
     expected = [t["id"] for t in mock.get(f"/v1/sessions/{sid}/threads?limit=100").json()["data"]]
