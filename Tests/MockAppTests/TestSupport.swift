@@ -110,6 +110,13 @@ final class ManualScheduler: Scheduler {
         return ScheduledAction { [weak self] in self?.timers.removeAll { $0.id == id } }
     }
 
+    /// Runs the earliest timer due now, if any, and nothing it schedules.
+    func runNext() {
+        guard let next = timers.filter({ $0.due <= now }).min(by: { ($0.due, $0.id) < ($1.due, $1.id) }) else { return }
+        timers.removeAll { $0.id == next.id }
+        next.action()
+    }
+
     /// Moves time forward, running each timer that falls due, in due order.
     func advance(by milliseconds: Int) {
         let target = now + milliseconds

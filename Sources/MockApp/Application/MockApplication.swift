@@ -200,8 +200,35 @@ public final class MockApplication: Responder {
         ids.reseed(config.seed)
         apiRequestIDs.reseed(Self.derived(config.seed, 1))
         controlIDs.reseed(Self.derived(config.seed, 2))
-        store.adopt(resetTemplate.clone())
+        dispose(store.adopt(resetTemplate.clone()))
         journal.restart()
         faults.clear()
+    }
+
+    /// Worlds replaced by a reset or a state import, being freed.
+    private var leftovers: Store.ReplacedWorld?
+    private var disposal: ScheduledAction?
+
+    /// Frees a replaced world a slice per loop turn (about 5,000 objects, a few
+    /// milliseconds), so a reset after a long run holds no other client for long.
+    /// Without a scheduler (unit tests) it goes at once.
+    func dispose(_ world: Store.ReplacedWorld) {
+        guard !world.isEmpty else { return }
+        guard let scheduler else { return }
+        if leftovers == nil { leftovers = world } else { leftovers!.append(world) }
+        guard disposal == nil else { return }
+        func next() {
+            disposal = scheduler.schedule(after: 0) { [weak self] in
+                guard let self else { return }
+                leftovers?.freeSome(budget: 5_000)
+                if leftovers?.isEmpty ?? true {
+                    leftovers = nil
+                    disposal = nil
+                } else {
+                    next()
+                }
+            }
+        }
+        next()
     }
 }

@@ -54,7 +54,7 @@ struct InfoRoutes: RouteCollection {
                 throw APIError.invalid("PUT /_mock/state needs a fixture document.")
             }
             do throws(FixtureError) {
-                app.store.adopt(try Fixture.load(body, clock: app.clock, ids: app.ids))
+                app.dispose(app.store.adopt(try Fixture.load(body, clock: app.clock, ids: app.ids)))
             } catch {
                 throw APIError.invalid("Invalid state: \(error.path): \(error.message)", param: error.path)
             }
