@@ -26,11 +26,10 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
-from support.mockserver import REPO, SEED_CHILD, SEED_SESSION, binary_path
+from support.mockserver import REPO, SEED_CHILD, SEED_SESSION, binary_path, wait_until
 from support.progress import run_with_progress, terminal_printer
 from support.sse import SSEClient
 
@@ -103,6 +102,7 @@ def test_a_signal_during_load_with_streams_open_stops_the_server_with_exit_0(sta
         assert s.read_head() == 200
     signalled = threading.Event()
     problems: list[str] = []
+    rounds = [0]
 
     def read(s: SSEClient) -> None:
         try:
@@ -132,6 +132,7 @@ def test_a_signal_during_load_with_streams_open_stops_the_server_with_exit_0(sta
                 return
             if not signalled.is_set() and any(not 200 <= status < 300 for status in statuses):
                 problems.append(f"load: statuses {statuses}")
+            rounds[0] += 1
 
     threads = [threading.Thread(target=read, args=(s,)) for s in streams]
     threads += [threading.Thread(target=load, args=(n,)) for n in range(4)]
@@ -141,12 +142,12 @@ def test_a_signal_during_load_with_streams_open_stops_the_server_with_exit_0(sta
         health = subprocess.run([binary_path(), "health", "--url", server.base, "--timeout-ms", "30000"],
                                 capture_output=True, text=True, timeout=60)
         assert health.returncode == 0, health.stderr
-        time.sleep(0.5)  # a span of load for the signal to land in, not a readiness wait
+        # The signal lands in the middle of the load: after 20 rounds of it.
+        wait_until(lambda: rounds[0] >= 20 or bool(problems), timeout=60, message="20 rounds of load")
     finally:
         signalled.set()
-        for name in signals:
+        for name in signals:  # a second one lands while the first is ending the streams
             os.kill(server.pid, getattr(signal, name))
-            time.sleep(0.05)  # the second one lands while the streams are ending
         code = server.proc.wait(timeout=60)
         for t in threads:
             t.join(timeout=60)
