@@ -14,10 +14,12 @@ public struct Query {
 
     public init(raw: String) throws(HTTPRequestError) {
         guard !raw.isEmpty else { return }
-        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
-            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = try Query.percentDecode(kv[0], plusIsSpace: true)
-            let value = kv.count > 1 ? try Query.percentDecode(kv[1], plusIsSpace: true) : ""
+        // Split on bytes: as Characters, a `&` or `=` followed by a combining mark is one
+        // grapheme and would not separate anything.
+        for part in raw.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let kv = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let key = try Query.percentDecode(Substring(kv[0]), plusIsSpace: true)
+            let value = kv.count > 1 ? try Query.percentDecode(Substring(kv[1]), plusIsSpace: true) : ""
             pairs.append((key, value))
         }
     }

@@ -68,11 +68,18 @@ public enum PageToken {
     }
 
     public static func decode(_ token: String) -> PageRequest.Cursor? {
-        guard let bytes = Base64URL.decode(token), let text = String(validating: bytes, as: UTF8.self) else {
+        guard let bytes = Base64URL.decode(token), String(validating: bytes, as: UTF8.self) != nil else {
             return nil
         }
-        if text.hasPrefix("after:"), text.count > 6 { return .after(String(text.dropFirst(6))) }
-        if text.hasPrefix("before:"), text.count > 7 { return .before(String(text.dropFirst(7))) }
+        // The prefix is compared on bytes: as Characters, an id that starts with a combining mark
+        // would join the `:` and its own token would not decode.
+        func id(after prefix: String) -> String? {
+            let n = prefix.utf8.count
+            guard bytes.count > n, bytes.starts(with: prefix.utf8) else { return nil }
+            return String(decoding: bytes[n...], as: UTF8.self)
+        }
+        if let id = id(after: "after:") { return .after(id) }
+        if let id = id(after: "before:") { return .before(id) }
         return nil
     }
 }

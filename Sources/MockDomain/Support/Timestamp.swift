@@ -36,7 +36,9 @@ public enum Timestamp {
             let d = num(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
             let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58, let s = num(17, 2)
         else { return nil }
-        guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+        guard (1...12).contains(mo), d >= 1, d <= daysIn(month: mo, year: y), h < 24, mi < 60, s < 61 else {
+            return nil
+        }
         var i = 19
         var ms = 0
         if i < b.count, b[i] == UInt8(ascii: ".") {
@@ -55,9 +57,8 @@ public enum Timestamp {
         if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
             i += 1
         } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            guard let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == 58, let om = num(i + 4, 2) else {
-                return nil
-            }
+            guard let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == 58, let om = num(i + 4, 2), oh < 24, om < 60
+            else { return nil }
             offsetMinutes = (oh * 60 + om) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
             i += 6
         } else {
@@ -68,6 +69,15 @@ public enum Timestamp {
         let secs = days * 86_400 + Int64(h * 3600 + mi * 60 + min(s, 59)) - Int64(offsetMinutes * 60)
         let millis = secs * 1000 + Int64(ms)
         return (earliest...latest).contains(millis) ? millis : nil
+    }
+
+    /// February 29 only in leap years: a day the month does not have is refused, not rolled over.
+    static func daysIn(month m: Int, year y: Int) -> Int {
+        switch m {
+        case 2: y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
