@@ -67,6 +67,11 @@ public final class LibeventServer: Scheduler {
         evhttp_set_allowed_methods(http, UInt16(all.reduce(0) { $0 | $1.rawValue }))
         evhttp_set_max_headers_size(http, Int(options.maxHeaderBytes))
         evhttp_set_max_body_size(http, Int(options.hardMaxBodyBytes))
+        // A body past that cap is read and thrown away before the 413 goes out, then the
+        // connection closes (a lingering close, as nginx does): closing while the client
+        // still sends would reset the connection under it, and it would never read the
+        // answer. The request deadline bounds how long that reading may take.
+        evhttp_set_flags(http, Int32(EVHTTP_SERVER_LINGERING_CLOSE))
         evhttp_set_timeout(http, Int32(options.connectionTimeoutSeconds))
         evhttp_set_gencb(
             http,

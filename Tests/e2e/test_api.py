@@ -300,6 +300,35 @@ def test_a_client_that_sends_a_20_mib_body_whole_reads_the_413_envelope(mock):
     assert mock.get(LIST_THREADS).status == 200
 
 
+@pytest.mark.measures_memory
+def test_a_body_past_libevents_cap_is_read_and_dropped_then_the_413_and_a_close(start_server):
+    """Lingering close (issue 12): past the cap, libevent answered at once and closed while the
+    client was still sending, so the client's writes failed and it never read the 413. Now the rest
+    of the body is read and thrown away (not kept: memory stays flat), then the 413, then the close."""
+    import socket
+
+    srv = start_server("--max-body-bytes", "65536")  # libevent's cap: 64 x 65536 = 4 MiB
+    before = srv.rss_kib()
+    size = 40 << 20
+    with socket.create_connection((srv.host, srv.port), timeout=30) as c:
+        c.sendall(f"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n".encode())
+        piece = b" " * (1 << 20)
+        for _ in range(size >> 20):
+            c.sendall(piece)  # raises if the server hung up on the sender
+        answer = b""
+        while True:
+            data = c.recv(65536)
+            if not data:
+                break  # the server closes after the answer
+            answer += data
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b"Connection: close" in answer
+    grown_mib = (srv.rss_kib() - before) / 1024
+    assert grown_mib < 16, f"resident memory grew {grown_mib:.0f} MiB for a 40 MiB refused body"
+    assert srv.get(LIST_THREADS).status == 200
+
+
 def test_pagination_walk_through_the_binary(mock):
     sid = mock.control("POST", "/sessions", {"children": [{"status": "running"}] * 30}).json()["id"]
     expected = [t["id"] for t in mock.get(f"/v1/sessions/{sid}/threads?limit=100").json()["data"]]
@@ -427,7 +456,9 @@ def raw_exchange(server: MockServer, payload: bytes) -> bytes:
     "payload,status",
     [
         (b"GET /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nX-Big: " + b"a" * 5000 + b"\r\n\r\n", 400),
-        (b"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: 99999999\r\n\r\n", 413),
+        # Past libevent's cap (64 x 1024 bytes here) the body is read and dropped, then the 413.
+        (b"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: 100000\r\n\r\n"
+         + b"x" * 100_000, 413),
         (b"THIS IS NOT HTTP\r\n\r\n", 400),
     ],
 )
