@@ -840,6 +840,7 @@ SCHEMAS: dict = {
             "journal_bytes",
             "journal_waiters",
             "faults",
+            "sessions_being_freed",
         ],
         "additionalProperties": False,
         "properties": {
@@ -854,6 +855,7 @@ SCHEMAS: dict = {
                 "journal_bytes",
                 "journal_waiters",
                 "faults",
+                "sessions_being_freed",
             ]
         },
     },

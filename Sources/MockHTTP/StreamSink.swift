@@ -24,6 +24,9 @@ public protocol StreamSink: AnyObject {
     /// What a producer that can wait (a history replay) keeps `bufferedBytes` under,
     /// well below the bound past which `write` ends the stream.
     var paceBytes: Int { get }
+    /// The bound itself: unread bytes past which `write` ends the stream (a decorator that
+    /// queues bytes of its own holds itself to it too).
+    var limitBytes: Int { get }
     /// Runs `action` once, later on the loop thread, when `bufferedBytes` is at most
     /// `threshold`; replaces an earlier request; dropped if the stream ends first.
     func whenDrained(to threshold: Int, _ action: @escaping () -> Void)

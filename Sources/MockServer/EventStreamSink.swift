@@ -44,6 +44,8 @@ final class EventStreamSink: StreamSink {
     /// of being buffered whole (1,000 readers of a 2 MB history would hold 2 GB).
     var paceBytes: Int { max(2048, min(64 * 1024, server.options.streamBufferBytes / 2)) }
 
+    var limitBytes: Int { server.options.streamBufferBytes }
+
     /// Registers the close callback, the heartbeat timer and the output watch.
     func activate() {
         if let request, let value = evhttp_find_header(evhttp_request_get_output_headers(request), "Transfer-Encoding")

@@ -122,7 +122,10 @@ struct CloudAgentsMock: ParsableCommand {
                 "--heartbeat-ms (\(heartbeatMs)) must be shorter than --connection-timeout (\(connectionTimeout) s), or idle streams are cut."
             )
         }
-        guard maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes must be positive.") }
+        // The control API takes 64 times this, and libevent's cap is that product: 1 GiB keeps it sane.
+        guard (1...(1 << 30)).contains(maxBodyBytes) else {
+            throw ValidationError("--max-body-bytes must be between 1 and 1073741824 (1 GiB).")
+        }
         guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024.") }
         guard streamBufferBytes >= 4096 else { throw ValidationError("--stream-buffer-bytes must be at least 4096.") }
         guard streamBufferTotalBytes >= 4096 else {

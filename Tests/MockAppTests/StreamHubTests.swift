@@ -159,6 +159,40 @@ final class StreamHubTests: XCTestCase {
         XCTAssertTrue(x.sink.frames.allSatisfy { $0.count == 1 })
     }
 
+    func testAFrameDelayFaultHoldsItsQueueToTheStreamsBound() throws {
+        let d = try AppDriver()
+        XCTAssertEqual(
+            d.send("POST", "/_mock/faults", body: #"{"path":"/v1/sessions/*/threads/*/stream","frame_delay_ms":60000}"#)
+                .status, 201)
+        let sink = RecordingSink()
+        sink.bound = 20_000
+        let x = d.start("GET", stream, sink: sink)
+        XCTAssertEqual(x.sink.frames.count, 0, "the first frame waits its delay")
+        // Live events pile up behind the delay until the stream's bound: then it ends, as a slow
+        // reader's would, and nothing more is queued.
+        append(d, 40, text: String(repeating: "q", count: 1000))
+        XCTAssertTrue(x.sink.finished, "ended at the bound")
+        XCTAssertEqual(d.app.hub.openCount, 0)
+        d.scheduler.advance(by: 600_000)
+        XCTAssertEqual(x.sink.frames.count, 0, "nothing queued is written after the end")
+    }
+
+    func testAStreamFaultSinkLetsGoOfItselfWhenItsStreamEnds() throws {
+        let d = try AppDriver()
+        XCTAssertEqual(
+            d.send("POST", "/_mock/faults", body: #"{"path":"/v1/sessions/*/threads/*/stream","split_frames":3}"#)
+                .status, 201)
+        let sink = RecordingSink()
+        sink.holdsBytes = true
+        let x = d.start("GET", stream, sink: sink)
+        XCTAssertFalse(x.sink.frames.isEmpty)
+        XCTAssertNotNil(sink.onClose, "the decorator holds itself through the inner sink's callback")
+        // The peer goes away mid-piece: that hold (a cycle) ends with the stream.
+        sink.disconnect()
+        XCTAssertEqual(d.app.hub.openCount, 0)
+        XCTAssertNil(sink.onClose, "the decorator let go of the inner sink's close callback")
+    }
+
     func testQuietStreamsGetHeartbeatsAndLeaversAreForgotten() throws {
         let d = try AppDriver()
         let x = d.start("GET", stream)

@@ -142,6 +142,7 @@ final class RecordingSink: StreamSink {
     var holdsBytes = false
     var bound = Int.max
     var paceBytes = Int.max
+    var limitBytes: Int { bound }
     private(set) var bufferedBytes = 0
     private var waiter: (threshold: Int, action: () -> Void)?
 

@@ -371,7 +371,8 @@ def test_sigint_also_exits_zero():
         s.__exit__(None, None, None)
 
 
-@pytest.mark.parametrize("args", [["--bogus"], ["--port", "notaport"], ["--port", "70000"], ["--log-level", "loud"], ["--heartbeat-ms", "90000", "--connection-timeout", "60"]])
+@pytest.mark.parametrize("args", [["--bogus"], ["--port", "notaport"], ["--port", "70000"], ["--log-level", "loud"], ["--heartbeat-ms", "90000", "--connection-timeout", "60"],
+                                  ["--max-body-bytes", "9223372036854775807"]])
 def test_bad_flags_are_a_usage_message_and_nonzero_exit(args):
     out = run_cli(*args)
     assert out.returncode != 0

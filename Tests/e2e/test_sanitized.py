@@ -146,8 +146,15 @@ def test_a_signal_during_load_with_streams_open_stops_the_server_with_exit_0(sta
         wait_until(lambda: rounds[0] >= 20 or bool(problems), timeout=60, message="20 rounds of load")
     finally:
         signalled.set()
-        for name in signals:  # a second one lands while the first is ending the streams
-            os.kill(server.pid, getattr(signal, name))
+        os.kill(server.pid, getattr(signal, signals[0]))
+        for name in signals[1:]:
+            # The second lands while the first is ending the streams (sent at once, the two
+            # would merge into one pending signal).
+            wait_until(lambda: any(s.ended for s in streams), timeout=30, message="a stream ended")
+            try:
+                os.kill(server.pid, getattr(signal, name))
+            except ProcessLookupError:
+                pass  # already gone: the first one finished the job
         code = server.proc.wait(timeout=60)
         for t in threads:
             t.join(timeout=60)

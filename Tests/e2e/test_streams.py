@@ -851,9 +851,9 @@ def test_heartbeat_between_frames_puts_a_comment_before_every_frame(mock):
 def test_frame_delay_holds_back_every_frame_in_order(mock):
     sid, tid, history = history_child(mock, count=3)
     torture(mock, frame_delay_ms=150, split_frames=7)
+    started = time.monotonic()  # before the request: the first delay starts when the head goes out
     with SSEClient(mock.host, mock.port, stream_path(sid, tid)) as s:
         assert s.read_head() == 200
-        started = time.monotonic()
         arrivals = []
         for _ in history:
             arrivals.append((s.events(1)[0], time.monotonic() - started))

@@ -9,6 +9,7 @@ the cut with the last whole event's id. Through the plain `stream`, the cut surf
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -57,10 +58,17 @@ def test_the_resumable_stream_yields_every_event_once(mock, fault):
     got = []
     with client(mock) as c:
         with c.sessions.events.resumable_stream(sid, last_event_id=ids[0]) as stream:
-            for event in stream:
-                got.append(event.id)
-                if event.id == ids[-1]:
-                    break
+            # A deadline for the whole read: the stream reconnects on its own, so a missing event
+            # would otherwise keep it waiting for ever. Closing it ends the loop below.
+            watchdog = threading.Timer(60, stream.close)
+            watchdog.start()
+            try:
+                for event in stream:
+                    got.append(event.id)
+                    if event.id == ids[-1]:
+                        break
+            finally:
+                watchdog.cancel()
     assert got == ids[1:]
     assert mock.control("GET", "/faults").json() == {"data": []}, "the fault was used"
 
@@ -87,7 +95,7 @@ def test_a_plain_stream_cut_inside_a_frame_raises_after_the_whole_frames(mock):
     sid, ids = two_turns(mock)
     arm(mock, {"drop_in_frame": 3, "split_frames": 2})
     got = []
-    with client(mock) as c:
+    with client(mock) as c:  # each read has the client's 15 s timeout; no reconnection here
         with pytest.raises(qca.APIConnectionError):
             with c.sessions.events.stream(sid, last_event_id=ids[0]) as stream:
                 for event in stream:

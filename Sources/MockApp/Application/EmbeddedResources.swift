@@ -7073,7 +7073,8 @@ enum EmbeddedResources {
           "journal_entries",
           "journal_bytes",
           "journal_waiters",
-          "faults"
+          "faults",
+          "sessions_being_freed"
         ],
         "additionalProperties": false,
         "properties": {
@@ -7110,6 +7111,10 @@ enum EmbeddedResources {
             "minimum": 0
           },
           "faults": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "sessions_being_freed": {
             "type": "integer",
             "minimum": 0
           }

@@ -205,30 +205,37 @@ public final class MockApplication: Responder {
         faults.clear()
     }
 
-    /// Worlds replaced by a reset or a state import, being freed.
+    /// The world replaced by the last reset or state import, being freed.
     private var leftovers: Store.ReplacedWorld?
     private var disposal: ScheduledAction?
 
+    /// Sessions of a replaced world not freed yet (`/_mock/stats`).
+    public var sessionsBeingFreed: Int { leftovers?.count ?? 0 }
+
     /// Frees a replaced world a slice per loop turn (about 5,000 objects, a few
-    /// milliseconds), so a reset after a long run holds no other client for long.
-    /// Without a scheduler (unit tests) it goes at once.
+    /// milliseconds), so a reset after a long run holds no other client for long. At
+    /// most one world waits: one still pending when the next arrives goes at once, so
+    /// resets in a tight loop cannot pile worlds up. Without a scheduler (unit tests)
+    /// it goes at once.
     func dispose(_ world: Store.ReplacedWorld) {
-        guard !world.isEmpty else { return }
-        guard let scheduler else { return }
-        if leftovers == nil { leftovers = world } else { leftovers!.append(world) }
-        guard disposal == nil else { return }
-        func next() {
-            disposal = scheduler.schedule(after: 0) { [weak self] in
-                guard let self else { return }
-                leftovers?.freeSome(budget: 5_000)
-                if leftovers?.isEmpty ?? true {
-                    leftovers = nil
-                    disposal = nil
-                } else {
-                    next()
-                }
+        disposal?.cancel()
+        disposal = nil
+        leftovers = nil
+        guard !world.isEmpty, let scheduler else { return }
+        leftovers = world
+        freeNextSlice(on: scheduler)
+    }
+
+    private func freeNextSlice(on scheduler: Scheduler) {
+        disposal = scheduler.schedule(after: 0) { [weak self, weak scheduler] in
+            guard let self else { return }
+            leftovers?.freeSome(budget: 5_000)
+            if let scheduler, !(leftovers?.isEmpty ?? true) {
+                freeNextSlice(on: scheduler)
+            } else {
+                leftovers = nil
+                disposal = nil
             }
         }
-        next()
     }
 }

@@ -38,6 +38,7 @@ struct InfoRoutes: RouteCollection {
                 "journal_entries": .int(app.journal.entries.count), "journal_bytes": .int(app.journal.bytes),
                 "journal_waiters": .int(app.journal.waiterCount),
                 "faults": .int(app.faults.faults.count),
+                "sessions_being_freed": .int(app.sessionsBeingFreed),
             ])
         }
         routes.add("POST", "/reset") { _ throws(APIError) in

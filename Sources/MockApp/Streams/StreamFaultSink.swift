@@ -86,9 +86,19 @@ final class StreamFaultSink: StreamSink {
 
     var bufferedBytes: Int { inner.bufferedBytes + queuedBytes }
     var paceBytes: Int { inner.paceBytes }
+    var limitBytes: Int { inner.limitBytes }
 
     func write(_ bytes: [UInt8]) -> Bool {
         guard isOpen else { return false }
+        if bufferedBytes > 0 && bufferedBytes + bytes.count > limitBytes {
+            // Held back (pieces, delays) past the stream's bound, as a slow reader would be:
+            // the stream ends, cut if a frame is half out, and the reader resumes with
+            // Last-Event-ID. The queue never grows past the bound.
+            let halfway = sentOfHead > 0
+            stop()
+            if halfway { inner.abort() } else { inner.finish() }
+            return false
+        }
         frames += 1
         if abuse.heartbeatBetweenFrames { enqueue(.bytes(SSE.heartbeat)) }
         if let delay = abuse.frameDelayMs, delay > 0 { enqueue(.pause(delay)) }
@@ -106,7 +116,9 @@ final class StreamFaultSink: StreamSink {
 
     func keepAlive(_ bytes: [UInt8]) {
         guard isOpen else { return }
-        if head == queue.count && !waiting {
+        // Between frames a heartbeat goes at once, even while a delay runs, so a long
+        // `frame_delay_ms` does not let the connection's idle timeout fire.
+        if sentOfHead == 0 {
             inner.keepAlive(bytes)
         } else {
             enqueue(.bytes(bytes))
@@ -120,21 +132,25 @@ final class StreamFaultSink: StreamSink {
     }
 
     func abort() {
-        queue.removeAll()
-        head = 0
-        queuedBytes = 0
-        ended = true
-        timer?.cancel()
-        timer = nil
+        stop()
         inner.abort()
     }
 
     func whenDrained(to threshold: Int, _ action: @escaping () -> Void) {
         guard isOpen else { return }
-        if head == queue.count && !waiting {
-            inner.whenDrained(to: threshold, action)
-        } else {
-            producerDrainWaiter = (threshold, action)
+        producerDrainWaiter = (threshold, action)
+        if head == queue.count && !waiting { passWaiterOn() }
+    }
+
+    /// With nothing of its own queued, the producer's wait is the inner sink's. The waiter
+    /// stays here until it fires: a split piece's own drain wait replaces the inner sink's
+    /// waiter, and the queue passes this one on again once it is idle.
+    private func passWaiterOn() {
+        guard let waiter = producerDrainWaiter else { return }
+        inner.whenDrained(to: waiter.threshold) {
+            guard let waiter = self.producerDrainWaiter else { return }
+            self.producerDrainWaiter = nil
+            waiter.action()
         }
     }
 
@@ -194,10 +210,7 @@ final class StreamFaultSink: StreamSink {
         guard head == queue.count, !waiting else { return }
         queue.removeAll(keepingCapacity: true)
         head = 0
-        if let waiter = producerDrainWaiter {
-            producerDrainWaiter = nil
-            inner.whenDrained(to: waiter.threshold, waiter.action)
-        }
+        passWaiterOn()
     }
 
     private func resume() {
@@ -210,7 +223,11 @@ final class StreamFaultSink: StreamSink {
         producerDrainWaiter = nil
         queue.removeAll()
         head = 0
+        sentOfHead = 0
         queuedBytes = 0
+        waiting = false
+        timer?.cancel()
+        timer = nil
         ended = true
     }
 

@@ -34,6 +34,7 @@ extension Store {
         init(_ sessions: [Session]) { self.sessions = sessions }
 
         public var isEmpty: Bool { sessions.isEmpty }
+        public var count: Int { sessions.count }
 
         /// Frees sessions from the end until about `budget` objects (a session, its
         /// threads, their events) have gone; at least one session.
@@ -44,8 +45,6 @@ extension Store {
                 sessions.removeLast()
             }
         }
-
-        public mutating func append(_ other: ReplacedWorld) { sessions += other.sessions }
     }
 
     /// A copy of this world that can change without touching this one: sessions and

@@ -26,6 +26,7 @@ class Stats(TypedDict):
     journal_bytes: int
     journal_waiters: int
     faults: int
+    sessions_being_freed: int
 
 
 class WorldSummary(TypedDict):
