@@ -55,6 +55,30 @@ final class RegressionTests: XCTestCase {
         XCTAssertEqual(d.send("GET", "/v1/sessions/\(seedSession)/threads").status, 200)
     }
 
+    /// One session with a long history is freed in chunks too (200,000 events in one thread held
+    /// the loop 355 ms when its session went in one slice).
+    func testALongHistoryIsFreedInChunks() throws {
+        let d = try AppDriver()
+        let path = "/_mock/sessions/\(seedSession)/threads/\(seedChild)/events"
+        let batch =
+            "{\"events\":["
+            + Array(repeating: #"{"type":"agent.message","content":"x"}"#, count: 1_000)
+            .joined(separator: ",") + "]}"
+        for _ in 0..<12 { XCTAssertEqual(d.send("POST", path, body: batch).status, 201) }
+        weak var early = try d.app.store.thread(seedChild, in: seedSession).events[3]
+        XCTAssertNotNil(early)
+        XCTAssertEqual(d.send("POST", "/_mock/reset").status, 200)
+        var slices = 0
+        while d.scheduler.pendingCount > 0 && slices < 1_000 {
+            d.scheduler.runNext()
+            slices += 1
+            if slices == 1 { XCTAssertNotNil(early, "not all in the first slice") }
+        }
+        XCTAssertGreaterThan(slices, 2)
+        XCTAssertNil(early)
+        XCTAssertEqual(d.app.sessionsBeingFreed, 0)
+    }
+
     func testControlRequestsDoNotShiftTheAPIsIDs() throws {
         func run(polling: Bool) throws -> [String] {
             let d = try AppDriver()

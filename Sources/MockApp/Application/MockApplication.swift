@@ -205,25 +205,24 @@ public final class MockApplication: Responder {
         faults.clear()
     }
 
-    /// The world replaced by the last reset or state import, being freed.
+    /// What resets and state imports replaced, being freed.
     private var leftovers: Store.ReplacedWorld?
     private var disposal: ScheduledAction?
+    /// Past this many sessions waiting to be freed (worlds replaced faster than they go),
+    /// the excess is freed at once: the backlog, and so memory, stays bounded.
+    static let leftoverBound = 200_000
 
-    /// Sessions of a replaced world not freed yet (`/_mock/stats`).
+    /// Sessions of replaced worlds not freed yet (`/_mock/stats`).
     public var sessionsBeingFreed: Int { leftovers?.count ?? 0 }
 
     /// Frees a replaced world a slice per loop turn (about 5,000 objects, a few
-    /// milliseconds), so a reset after a long run holds no other client for long. At
-    /// most one world waits: one still pending when the next arrives goes at once, so
-    /// resets in a tight loop cannot pile worlds up. Without a scheduler (unit tests)
-    /// it goes at once.
+    /// milliseconds), so a reset after a long run holds no other client for long.
+    /// Without a scheduler (unit tests) it goes at once.
     func dispose(_ world: Store.ReplacedWorld) {
-        disposal?.cancel()
-        disposal = nil
-        leftovers = nil
         guard !world.isEmpty, let scheduler else { return }
-        leftovers = world
-        freeNextSlice(on: scheduler)
+        if leftovers == nil { leftovers = world } else { leftovers!.append(world) }
+        while leftovers!.count > Self.leftoverBound { leftovers!.freeSome(budget: 50_000) }
+        if disposal == nil { freeNextSlice(on: scheduler) }
     }
 
     private func freeNextSlice(on scheduler: Scheduler) {

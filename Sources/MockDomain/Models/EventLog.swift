@@ -28,6 +28,16 @@ public final class EventLog {
         return lists.joined().sorted()
     }
 
+    /// Empties the log and hands its events over, for a replaced world to free a chunk at a
+    /// time; the indexes go at once (they only point at the events).
+    func takeEvents() -> [StoredEvent] {
+        let taken = events
+        events = []
+        index = [:]
+        positionsByType = [:]
+        return taken
+    }
+
     /// A copy that can grow without touching this one; events are shared.
     func copy() -> EventLog {
         let log = EventLog()
