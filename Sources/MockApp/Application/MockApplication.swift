@@ -200,7 +200,7 @@ public final class MockApplication: Responder {
         ids.reseed(config.seed)
         apiRequestIDs.reseed(Self.derived(config.seed, 1))
         controlIDs.reseed(Self.derived(config.seed, 2))
-        dispose(store.adopt(resetTemplate.clone()))
+        replaceWorld(with: resetTemplate.clone())
         journal.restart()
         faults.clear()
     }
@@ -215,10 +215,15 @@ public final class MockApplication: Responder {
     /// Sessions of replaced worlds not freed yet (`/_mock/stats`).
     public var sessionsBeingFreed: Int { leftovers?.count ?? 0 }
 
+    /// Swaps `world` in (reset, state import) and frees the one it replaces gradually.
+    func replaceWorld(with world: Store) {
+        dispose(store.adopt(world))
+    }
+
     /// Frees a replaced world a slice per loop turn (about 5,000 objects, a few
     /// milliseconds), so a reset after a long run holds no other client for long.
     /// Without a scheduler (unit tests) it goes at once.
-    func dispose(_ world: Store.ReplacedWorld) {
+    private func dispose(_ world: Store.ReplacedWorld) {
         guard !world.isEmpty, let scheduler else { return }
         if leftovers == nil { leftovers = world } else { leftovers!.append(world) }
         while leftovers!.count > Self.leftoverBound { leftovers!.freeSome(budget: 50_000) }

@@ -55,7 +55,7 @@ struct InfoRoutes: RouteCollection {
                 throw APIError.invalid("PUT /_mock/state needs a fixture document.")
             }
             do throws(FixtureError) {
-                app.dispose(app.store.adopt(try Fixture.load(body, clock: app.clock, ids: app.ids)))
+                app.replaceWorld(with: try Fixture.load(body, clock: app.clock, ids: app.ids))
             } catch {
                 throw APIError.invalid("Invalid state: \(error.path): \(error.message)", param: error.path)
             }

@@ -7,7 +7,7 @@ extension Store {
     /// Takes over another store's world in one step (reset, state import). Returns the
     /// world it replaced, for the caller to free a slice at a time: freeing 20,000
     /// sessions at once held the loop for 200 ms.
-    @discardableResult public func adopt(_ other: Store) -> ReplacedWorld {
+    public func adopt(_ other: Store) -> ReplacedWorld {
         let replaced = ReplacedWorld(sessions)
         agents = other.agents
         reindexAgents()
