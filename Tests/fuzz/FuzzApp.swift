@@ -89,6 +89,7 @@ final class CountingSink: StreamSink {
     var isOpen: Bool { !ended }
     var bufferedBytes: Int { 0 }
     var paceBytes: Int { 1 << 20 }
+    var limitBytes: Int { 8 << 20 }
 
     func write(_ bytes: [UInt8]) -> Bool {
         guard isOpen else { return false }
