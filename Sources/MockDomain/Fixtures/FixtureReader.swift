@@ -249,7 +249,9 @@ struct FixtureReader {
                 name: try obj.string("name") ?? (role == .coordinator ? "" : agent.name), role: role, status: status,
                 stopReason: stopReason, createdByToolUseID: try obj.string("created_by_tool_use_id"),
                 archivedAt: archivedAt, createdAt: created, updatedAt: updated))
-        for (item, ep) in try obj.array("events") {
+        let events = try obj.array("events")
+        thread.log.reserve(events.count)
+        for (item, ep) in events {
             // A document parsed for speed keeps its events encoded: their fields are enough here.
             let e = item.openedOneLevel
             // The event's shape and id format are the supplied-event rules; a fixture

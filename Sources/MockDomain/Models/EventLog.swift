@@ -15,6 +15,13 @@ public final class EventLog {
 
     public var count: Int { events.count }
 
+    /// Room for `count` more events, so a log built from a known list is not rehashed and
+    /// copied as it grows.
+    func reserve(_ count: Int) {
+        events.reserveCapacity(events.count + count)
+        index.reserveCapacity(index.count + count)
+    }
+
     func append(_ event: StoredEvent) {
         index[event.id] = events.count
         positionsByType[event.type, default: []].append(events.count)

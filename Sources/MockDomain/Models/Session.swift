@@ -150,6 +150,7 @@ public final class Session {
         }
         keys.sort { ($0.time, $0.thread, $0.position) < ($1.time, $1.thread, $1.position) }
         let log = EventLog()
+        log.reserve(keys.count)
         var usage = Usage()
         for key in keys {
             let event = threads[Int(key.thread)].log.events[Int(key.position)]
