@@ -17,6 +17,12 @@ final class StreamHubTests: XCTestCase {
         XCTAssertEqual(r.status, 201, r.bodyText)
     }
 
+    /// Arms a fault on the seed's thread streams with these JSON members (`"split_frames":1`).
+    func armStreamFault(_ d: AppDriver, _ members: String, file: StaticString = #filePath, line: UInt = #line) {
+        let r = d.send("POST", "/_mock/faults", body: #"{"path":"/v1/sessions/*/threads/*/stream","# + members + "}")
+        XCTAssertEqual(r.status, 201, r.bodyText, file: file, line: line)
+    }
+
     func allIDs(_ d: AppDriver) throws -> [String] {
         try d.app.store.thread(seedChild, in: seedSession).events.map(\.id)
     }
@@ -106,9 +112,7 @@ final class StreamHubTests: XCTestCase {
 
     func testADropFaultCutsTheStreamAfterNFramesOnce() throws {
         let d = try AppDriver()
-        let fault = d.send(
-            "POST", "/_mock/faults", body: #"{"path":"/v1/sessions/*/threads/*/stream","drop_after_frames":1}"#)
-        XCTAssertEqual(fault.status, 201, fault.bodyText)
+        armStreamFault(d, #""drop_after_frames":1"#)
         // A request that cannot stream does not use it up.
         XCTAssertEqual(d.send("GET", "/v1/sessions/\(seedSession)/threads").status, 200)
         let cut = d.start("GET", stream)
@@ -123,10 +127,7 @@ final class StreamHubTests: XCTestCase {
 
     func testASplitFaultWritesPiecesInOrderEachAfterThePreviousDrained() throws {
         let d = try AppDriver()
-        let fault = d.send(
-            "POST", "/_mock/faults",
-            body: #"{"path":"/v1/sessions/*/threads/*/stream","split_frames":5,"heartbeat_between_frames":true}"#)
-        XCTAssertEqual(fault.status, 201, fault.bodyText)
+        armStreamFault(d, #""split_frames":5,"heartbeat_between_frames":true"#)
         let sink = RecordingSink()
         sink.holdsBytes = true
         let x = d.start("GET", stream, sink: sink)
@@ -151,9 +152,7 @@ final class StreamHubTests: XCTestCase {
         // 1-byte pieces of long frames: a sink that reports each drain at once must not cost
         // a nested call per piece.
         append(d, 3, text: String(repeating: "n", count: 200_000))
-        XCTAssertEqual(
-            d.send("POST", "/_mock/faults", body: #"{"path":"/v1/sessions/*/threads/*/stream","split_frames":1}"#)
-                .status, 201)
+        armStreamFault(d, #""split_frames":1"#)
         let x = d.start("GET", stream)
         XCTAssertGreaterThan(x.sink.frames.count, 600_000)
         XCTAssertTrue(x.sink.frames.allSatisfy { $0.count == 1 })
@@ -161,9 +160,7 @@ final class StreamHubTests: XCTestCase {
 
     func testAFrameDelayFaultHoldsItsQueueToTheStreamsBound() throws {
         let d = try AppDriver()
-        XCTAssertEqual(
-            d.send("POST", "/_mock/faults", body: #"{"path":"/v1/sessions/*/threads/*/stream","frame_delay_ms":60000}"#)
-                .status, 201)
+        armStreamFault(d, #""frame_delay_ms":60000"#)
         let sink = RecordingSink()
         sink.bound = 20_000
         let x = d.start("GET", stream, sink: sink)
@@ -179,9 +176,7 @@ final class StreamHubTests: XCTestCase {
 
     func testAStreamFaultSinkLetsGoOfItselfWhenItsStreamEnds() throws {
         let d = try AppDriver()
-        XCTAssertEqual(
-            d.send("POST", "/_mock/faults", body: #"{"path":"/v1/sessions/*/threads/*/stream","split_frames":3}"#)
-                .status, 201)
+        armStreamFault(d, #""split_frames":3"#)
         let sink = RecordingSink()
         sink.holdsBytes = true
         let x = d.start("GET", stream, sink: sink)
