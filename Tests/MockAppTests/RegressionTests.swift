@@ -36,8 +36,8 @@ final class RegressionTests: XCTestCase {
         for _ in 0..<3_000 {
             XCTAssertEqual(d.send("POST", "/_mock/sessions", body: #"{"children":[{"status":"running"}]}"#).status, 201)
         }
-        weak var first = d.app.store.sessions.first { $0.threads.count == 2 }
-        weak var last = d.app.store.sessions.last
+        weak let first = d.app.store.sessions.first { $0.threads.count == 2 }
+        weak let last = d.app.store.sessions.last
         XCTAssertNotNil(first)
         XCTAssertEqual(d.send("POST", "/_mock/reset").status, 200)
         XCTAssertEqual(d.app.store.sessions.count, 1)
@@ -65,7 +65,7 @@ final class RegressionTests: XCTestCase {
             + Array(repeating: #"{"type":"agent.message","content":"x"}"#, count: 1_000)
             .joined(separator: ",") + "]}"
         for _ in 0..<12 { XCTAssertEqual(d.send("POST", path, body: batch).status, 201) }
-        weak var early = try d.app.store.thread(seedChild, in: seedSession).events[3]
+        weak let early = try d.app.store.thread(seedChild, in: seedSession).events[3]
         XCTAssertNotNil(early)
         XCTAssertEqual(d.send("POST", "/_mock/reset").status, 200)
         var slices = 0

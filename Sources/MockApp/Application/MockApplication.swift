@@ -13,7 +13,9 @@ public struct AppConfig {
     public var maxBodyBytes = 1 << 20
     /// Largest control request body: world building takes whole state documents, so
     /// anything `GET /_mock/state` writes up to this size loads back with `PUT`.
-    public var controlMaxBodyBytes: Int { maxBodyBytes * 64 }
+    public var controlMaxBodyBytes: Int { maxBodyBytes * Self.controlBodyFactor }
+    /// How many times the API's body limit the control API takes.
+    public static let controlBodyFactor = 64
     /// How many requests the journal keeps.
     public var journalLimit = 1000
     /// Request bodies longer than this are kept cut to it in the journal.
@@ -128,7 +130,7 @@ public final class MockApplication: Responder {
             [
                 StandardHeaders(), AdminAuthentication(adminToken: config.adminToken),
                 BodyLimit(maxBytes: config.controlMaxBodyBytes) { size, limit in
-                    "Request body is \(size) bytes; the control API's limit is \(limit) bytes (64 times --max-body-bytes)."
+                    "Request body is \(size) bytes; the control API's limit is \(limit) bytes (\(AppConfig.controlBodyFactor) times --max-body-bytes)."
                 }, budgetCheck,
             ], errors: errors)
     }

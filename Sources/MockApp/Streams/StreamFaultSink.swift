@@ -1,3 +1,4 @@
+import MockDomain
 import MockHTTP
 
 /// How an injected fault mistreats a stream, for client authors testing their SSE
@@ -55,13 +56,18 @@ final class StreamFaultSink: StreamSink {
     private var pumping = false
     private var timer: ScheduledAction?
     private var producerDrainWaiter: (threshold: Int, action: () -> Void)?
-    private var random: UInt64
+    /// Draws the sizes of random pieces.
+    private var random: SplitMix64
 
     init(_ inner: StreamSink, abuse: StreamAbuse, scheduler: Scheduler?) {
         self.inner = inner
         self.abuse = abuse
         self.scheduler = scheduler
-        if case .random(let seed) = abuse.split { random = seed } else { random = 0 }
+        if case .random(let seed) = abuse.split {
+            random = SplitMix64(seed: seed)
+        } else {
+            random = SplitMix64(seed: 0)
+        }
         // Held strongly on purpose: the producer may let go of this sink once it queued
         // the end, and the queue must still drain. The cycle ends when the stream does.
         inner.onClose = { self.innerClosed() }
@@ -69,8 +75,6 @@ final class StreamFaultSink: StreamSink {
 
     private func innerClosed() {
         inner.onClose = nil
-        timer?.cancel()
-        timer = nil
         stop()
         onClose?()
     }
@@ -218,7 +222,8 @@ final class StreamFaultSink: StreamSink {
         pump()
     }
 
-    /// The inner sink ended the stream (its reader fell too far behind): nothing more goes.
+    /// Nothing more goes: the stream ended (inner sink closed, aborted, or past its bound)
+    /// and what was queued is dropped, with any delay still running.
     private func stop() {
         producerDrainWaiter = nil
         queue.removeAll()
@@ -234,14 +239,7 @@ final class StreamFaultSink: StreamSink {
     private func pieceSize(_ split: StreamAbuse.Split) -> Int {
         switch split {
         case .bytes(let n): return n
-        case .random:
-            // SplitMix64: small, and the same sizes for the same seed on every machine.
-            random &+= 0x9E37_79B9_7F4A_7C15
-            var z = random
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            return Int(z % 8) + 1
+        case .random: return Int(random.next() % 8) + 1
         }
     }
 }
