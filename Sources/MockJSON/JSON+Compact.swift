@@ -15,8 +15,16 @@ struct CompactScanner {
     static let maxKeys = 16
 
     /// The compact bytes of the value at `start`, and where it ends; nil to give up.
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, depthLeft: Int) -> ([UInt8], Int)? {
-        var scanner = CompactScanner(bytes: bytes, pos: start, depthLeft: depthLeft)
+    /// `scratch` is the scanner's working buffer, handed from one value to the next: one
+    /// growing buffer per value, freed between the values that are kept, would leave holes
+    /// all through the memory a big document's values are later stored in.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, depthLeft: Int, scratch: inout [UInt8])
+        -> ([UInt8], Int)?
+    {
+        scratch.removeAll(keepingCapacity: true)
+        var scanner = CompactScanner(bytes: bytes, pos: start, depthLeft: depthLeft, out: scratch)
+        scratch = []
+        defer { scratch = scanner.out }
         guard scanner.value(depth: 0) else { return nil }
         let kept = [UInt8](unsafeUninitializedCapacity: scanner.out.count) { buffer, count in
             _ = buffer.initialize(from: scanner.out)
@@ -247,5 +255,80 @@ struct CompactScanner {
             guard value(depth: depth), let more = separator(closing: UInt8(ascii: "]")) else { return false }
             if !more { return true }
         }
+    }
+}
+
+/// One member of an object in the encoder's compact form: where its key's contents (between
+/// the quotes) and its value sit in the object's bytes.
+public struct CompactMember: Sendable {
+    public let key: Range<Int>
+    public let value: Range<Int>
+}
+
+extension JSON {
+    /// The top-level members of an object kept as bytes (`.encoded`), found without
+    /// decoding anything: such bytes are the encoder's own form, with no white space, no
+    /// duplicate keys and keys without escapes, so a key compares as its bytes. Nil for
+    /// anything else.
+    public static func compactMembers(of bytes: [UInt8]) -> [CompactMember]? {
+        bytes.withUnsafeBufferPointer { b -> [CompactMember]? in
+            guard b.count >= 2, b[0] == UInt8(ascii: "{"), b[b.count - 1] == UInt8(ascii: "}") else { return nil }
+            var members: [CompactMember] = []
+            members.reserveCapacity(12)
+            var pos = 1
+            while pos < b.count - 1 {
+                guard b[pos] == UInt8(ascii: "\"") else { return nil }
+                let keyStart = pos + 1
+                pos = endOfString(b, from: keyStart)
+                let key = keyStart..<(pos - 1)
+                guard pos < b.count, b[pos] == UInt8(ascii: ":") else { return nil }
+                pos += 1
+                let valueStart = pos
+                pos = endOfValue(b, from: pos)
+                members.append(CompactMember(key: key, value: valueStart..<pos))
+                // A comma, or the closing brace (the last byte).
+                pos += 1
+            }
+            return members
+        }
+    }
+
+    /// Just past the closing quote of a string whose contents start at `i`.
+    private static func endOfString(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> Int {
+        var i = i
+        while i < b.count {
+            i = CompactScanner.skipPlain(b, from: i)
+            guard i < b.count else { break }
+            switch b[i] {
+            case UInt8(ascii: "\""): return i + 1
+            case UInt8(ascii: "\\"): i += 2
+            default: i += 1
+            }
+        }
+        return b.count
+    }
+
+    /// Just past the value starting at `i`, in compact bytes known to be valid.
+    private static func endOfValue(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> Int {
+        var i = i
+        var depth = 0
+        while i < b.count {
+            switch b[i] {
+            case UInt8(ascii: "\""): i = endOfString(b, from: i + 1)
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return i }
+                depth -= 1
+                i += 1
+            case UInt8(ascii: ","):
+                if depth == 0 { return i }
+                i += 1
+            default: i += 1
+            }
+            if depth == 0, i < b.count, b[i] == UInt8(ascii: ",") || b[i] == UInt8(ascii: "}") { return i }
+        }
+        return i
     }
 }

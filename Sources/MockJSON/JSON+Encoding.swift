@@ -119,4 +119,10 @@ extension Array where Element == UInt8 {
     public mutating func appendLiteral(_ literal: StaticString) {
         append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
+
+    /// Appends a string's UTF-8 as it is, in one copy (no escaping: for text known to need none).
+    public mutating func appendUTF8(_ text: String) {
+        var text = text
+        text.withUTF8 { append(contentsOf: $0) }
+    }
 }

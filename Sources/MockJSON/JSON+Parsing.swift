@@ -76,6 +76,8 @@ private struct JSONParser {
     var depth = 0
     /// Arrays under this key keep their objects as compact bytes where they can.
     var encodedKey: String?
+    /// The compact scanner's working buffer, kept from one value to the next.
+    var scratch: [UInt8] = []
     /// Objects and arrays below the top level are kept as their bytes (`openedOneLevel`).
     var shallow = false
 
@@ -214,7 +216,7 @@ private struct JSONParser {
         while true {
             skipSpace()
             if keepingEncoded, pos < bytes.count, bytes[pos] == UInt8(ascii: "{"),
-                let (encoded, end) = CompactScanner.scan(bytes, at: pos, depthLeft: maxDepth - depth)
+                let (encoded, end) = CompactScanner.scan(bytes, at: pos, depthLeft: maxDepth - depth, scratch: &scratch)
             {
                 items.append(.encoded(encoded))
                 pos = end

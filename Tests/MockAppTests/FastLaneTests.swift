@@ -56,6 +56,91 @@ final class FastLaneTests: XCTestCase {
         XCTAssertEqual(String(decoding: fast, as: UTF8.self), String(decoding: full, as: UTF8.self))
     }
 
+    /// Events are stored without the head the server can write again (id, type, schema
+    /// version 1.0, session and thread): whatever the head, each event comes back byte for
+    /// byte, in pages, in the export written straight into one buffer, and as the tree.
+    func testEventsComeBackWithTheirHeadsExactly() throws {
+        let text = #"""
+            {"agents": [{"id": "agent_a", "name": "A"}],
+             "sessions": [{"id": "sess_a", "agent": "agent_a", "created_at": "2026-06-15T08:00:00.000Z",
+               "threads": [{"id": "sthr_a", "role": "coordinator", "events": [
+                 {"id": "evt_1", "type": "user.message", "content": []},
+                 {"id": "evt_2", "type": "agent.message", "schema_version": "2.0", "x": 1},
+                 {"id": "evt_3", "type": "agent.message", "schema_version": null, "x": 2},
+                 {"id": "evt_4", "type": "a/b:c_d-e.f", "schema_version": {"major": 1}},
+                 {"id": "evt_5", "type": "agent.message", "schema_version": "1.0", "session_id": "sess_a",
+                  "session_thread_id": "sthr_a", "created_at": "2026-06-15T08:00:05.000Z",
+                  "processed_at": "2026-06-15T08:00:06.000Z"}
+               ]}, {"id": "sthr_b", "role": "child", "parent_thread_id": "sthr_a", "events": [
+                 {"id": "evt_6", "type": "agent.thinking", "turn_id": "turn_1"}]}]}]}
+            """#
+        for fast in [true, false] {
+            let json = try JSON.parse(Array(text.utf8), keepingEncoded: fast ? "events" : nil)
+            let clock = MockClock(mode: .frozen(1_781_510_400_000))
+            let store = try Fixture.load(json, clock: clock, ids: IDGenerator(seed: 7, clock: clock))
+            let tree = Fixture.export(store).encoded()
+            XCTAssertEqual(
+                String(decoding: Fixture.encoded(store), as: UTF8.self), String(decoding: tree, as: UTF8.self))
+            // The session's order is by time: evt_5 is the latest.
+            let events = try XCTUnwrap(store.sessions.first?.log.events)
+            XCTAssertEqual(events.map(\.id), ["evt_1", "evt_2", "evt_3", "evt_4", "evt_6", "evt_5"])
+            let texts = ["evt_1", "evt_2", "evt_3", "evt_4", "evt_5", "evt_6"].map { id in
+                String(decoding: events.first { $0.id == id }?.bytes ?? [], as: UTF8.self)
+            }
+            let head = #"{"id":"evt_1","type":"user.message","schema_version":"1.0","session_id":"sess_a","#
+            XCTAssertEqual(
+                texts[0],
+                head
+                    + #""session_thread_id":"sthr_a","content":[],"created_at":"2026-06-15T08:00:00.000Z","processed_at":"2026-06-15T08:00:00.000Z"}"#
+            )
+            XCTAssertTrue(
+                texts[1].hasPrefix(#"{"id":"evt_2","type":"agent.message","schema_version":"2.0","#), texts[1])
+            XCTAssertTrue(texts[2].contains(#""schema_version":"1.0","#), texts[2])
+            XCTAssertTrue(texts[3].contains(#""schema_version":{"major":1},"#), texts[3])
+            XCTAssertTrue(texts[4].hasSuffix(#""processed_at":"2026-06-15T08:00:06.000Z"}"#), texts[4])
+            XCTAssertTrue(texts[5].contains(#""session_thread_id":"sthr_b","turn_id":"turn_1","#), texts[5])
+            for event in events {
+                XCTAssertEqual(event.byteCount, event.bytes.count)
+                XCTAssertEqual(event.json.encoded(), event.bytes)
+                XCTAssertEqual(
+                    store.sessions[0].log.position(of: event.id).map { store.sessions[0].log.events[$0].id }, event.id)
+            }
+            XCTAssertNil(store.sessions[0].log.position(of: "evt_9"))
+        }
+    }
+
+    /// Event ids are unique across sessions too, and found again in a log of any size.
+    func testEventIDsAreUniqueAcrossTheDocumentAndIndexed() throws {
+        func session(_ n: Int, events: [String]) -> String {
+            let list = events.map { #"{"id":"\#($0)","type":"x"}"# }.joined(separator: ",")
+            return #"{"id":"sess_\#(n)","agent":"agent_a","threads":[{"id":"sthr_\#(n)","events":[\#(list)]}]}"#
+        }
+        let many = (0..<5000).map { "evt_\($0)" }
+        let text =
+            #"{"agents":[{"id":"agent_a","name":"A"}],"sessions":["#
+            + session(1, events: many) + "," + session(2, events: ["evt_x", "evt_4321"]) + "]}"
+        let clock = MockClock(mode: .frozen(0))
+        XCTAssertThrowsError(
+            try Fixture.load(
+                JSON.parse(Array(text.utf8), keepingEncoded: "events"), clock: clock,
+                ids: IDGenerator(seed: 1, clock: clock))
+        ) { error in
+            XCTAssertEqual(
+                error as? FixtureError,
+                FixtureError(
+                    path: "$.sessions[1].threads[0].events[1].id",
+                    message: "duplicate id 'evt_4321' (first used at $.sessions[0].threads[0].events[4321].id)"))
+        }
+        let fine = #"{"agents":[{"id":"agent_a","name":"A"}],"sessions":["# + session(1, events: many) + "]}"
+        let store = try Fixture.load(
+            JSON.parse(Array(fine.utf8), keepingEncoded: "events"), clock: clock,
+            ids: IDGenerator(seed: 1, clock: clock))
+        let log = store.sessions[0].log
+        for (i, id) in many.enumerated() { XCTAssertEqual(log.position(of: id), i) }
+        XCTAssertNil(log.position(of: "evt_5000"))
+        XCTAssertNil(log.position(of: "evt_"))
+    }
+
     func testBrokenEventsGetTheFullParsersErrors() {
         let broken = [
             #"{"sessions":[{"threads":[{"events":[{"id":"evt_1","id":"evt_2"}]}]}]}"#,

@@ -201,7 +201,7 @@ final class PaginationTests: XCTestCase {
         }
         let index = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1.id, $0) })
         for types in [Set(["a"]), ["c"], ["a", "c"], ["nope"], ["a", "b", "c"]] {
-            let candidates = items.indices.filter { types.contains(items[$0].type) }
+            let candidates = items.indices.filter { types.contains(items[$0].type) }.map { Int32($0) }
             let matches: ((id: String, type: String)) -> Bool = { types.contains($0.type) }
             var cursors: [PageRequest.Cursor] = [.none]
             for item in items { cursors += [.after(item.id), .before(item.id)] }

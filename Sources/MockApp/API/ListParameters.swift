@@ -106,14 +106,46 @@ enum ListBody {
     static func encode(items: [[UInt8]], firstID: String?, lastID: String?, hasMore: Bool, nextPage: String?)
         -> [UInt8]
     {
-        var out: [UInt8] = []
-        var size = 128 + (firstID?.utf8.count ?? 0) + (lastID?.utf8.count ?? 0) + (nextPage?.utf8.count ?? 0)
-        for item in items { size += item.count + 1 }
-        out.reserveCapacity(size)
-        out.appendLiteral("{\"data\":[")
-        for (i, item) in items.enumerated() {
+        encode(
+            count: items.count, size: items.reduce(0) { $0 + $1.count },
+            item: { out, i in out.append(contentsOf: items[i]) },
+            firstID: firstID, lastID: lastID, hasMore: hasMore, nextPage: nextPage)
+    }
+
+    /// A page of events, each written straight into the body.
+    static func encode(_ page: Page<StoredEvent>) -> [UInt8] {
+        let events = page.items
+        return encode(
+            count: events.count, size: events.reduce(0) { $0 + $1.byteCount },
+            item: { out, i in events[i].write(into: &out) },
+            firstID: events.first?.id, lastID: events.last?.id, hasMore: page.hasMore,
+            nextPage: PageToken.encode(page.nextCursor))
+    }
+
+    /// `{"data": [...]}` of events (an answer that is not a page).
+    static func data(_ events: [StoredEvent]) -> [UInt8] {
+        var out = Array("{\"data\":[".utf8)
+        out.reserveCapacity(events.reduce(16) { $0 + $1.byteCount + 1 })
+        for (i, event) in events.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: item)
+            event.write(into: &out)
+        }
+        out.append(contentsOf: "]}".utf8)
+        return out
+    }
+
+    /// The list envelope around `count` items that `item` writes (`size` bytes in all).
+    private static func encode(
+        count: Int, size: Int, item: (inout [UInt8], Int) -> Void, firstID: String?, lastID: String?, hasMore: Bool,
+        nextPage: String?
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(
+            size + count + 128 + (firstID?.utf8.count ?? 0) + (lastID?.utf8.count ?? 0) + (nextPage?.utf8.count ?? 0))
+        out.appendLiteral("{\"data\":[")
+        for i in 0..<count {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            item(&out, i)
         }
         out.appendLiteral("],\"first_id\":")
         JSON.writeString(firstID, into: &out)

@@ -59,7 +59,7 @@ struct SessionRoutes: RouteCollection {
             let stored = try domain { () throws(DomainError) in
                 try store.send(sessionID: ctx.param("session_id"), items)
             }
-            return .json(ListBody.data(stored.map(\.bytes)))
+            return .json(ListBody.data(stored))
         }
         routes.add("GET", session + "/events", streams: .whenAccepted) { ctx throws(APIError) in
             if ctx.streams { return try openSessionStream(ctx) }
@@ -68,7 +68,7 @@ struct SessionRoutes: RouteCollection {
             let found = try domain { () throws(DomainError) in
                 try store.listSessionEvents(sessionID: ctx.param("session_id"), page: page, filter: filter)
             }
-            return .json(ListBody.encode(found, id: \.id) { $0.bytes })
+            return .json(ListBody.encode(found))
         }
         routes.add("GET", session + "/events/stream", streams: .always) { ctx throws(APIError) in
             try openSessionStream(ctx)

@@ -33,7 +33,7 @@ struct ThreadRoutes: RouteCollection {
                 try store.listEvents(
                     sessionID: ctx.param("session_id"), threadID: ctx.param("thread_id"), page: page, types: types)
             }
-            return .json(ListBody.encode(found, id: \.id) { $0.bytes })
+            return .json(ListBody.encode(found))
         }
         routes.add("GET", thread + "/stream", streams: .always) { ctx throws(APIError) in try openStream(ctx) }
         routes.add("POST", thread + "/archive") { ctx throws(APIError) in

@@ -46,9 +46,8 @@ struct InfoRoutes: RouteCollection {
             return .json(["status": "reset", "sessions": .int(app.store.sessions.count)])
         }
         routes.add("GET", "/state") { ctx throws(APIError) in
-            let doc = Fixture.export(app.store)
             let pretty = ctx.query.first("pretty").map { $0 != "false" && $0 != "0" } ?? false
-            return .json(pretty ? doc.prettyEncoded() : doc.encoded(capacity: Fixture.exportSizeHint(app.store)))
+            return .json(pretty ? Fixture.export(app.store).prettyEncoded() : Fixture.encoded(app.store))
         }
         routes.add("PUT", "/state") { ctx throws(APIError) in
             guard let body = try ctx.jsonBody(keepingEncoded: "events", maxDepth: Fixture.maxDepth) else {

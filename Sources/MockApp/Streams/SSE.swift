@@ -20,9 +20,9 @@ enum SSE {
     static func frame(_ event: StoredEvent) -> [UInt8] {
         if let made = event.rendered { return made }
         var out: [UInt8] = []
-        out.reserveCapacity(event.bytes.count + event.id.utf8.count + event.type.utf8.count + 24)
+        out.reserveCapacity(event.byteCount + event.id.utf8.count + event.type.utf8.count + 24)
         head(id: event.id, event: event.type, into: &out)
-        out.append(contentsOf: event.bytes)
+        event.write(into: &out)
         out.append(contentsOf: "\n\n".utf8)
         event.rendered = out
         return out

@@ -7,12 +7,53 @@ import MockJSON
 /// its canonical order, and keeps every other field as given.
 struct SuppliedEvent {
     let id: String?
-    let type: String
+    /// A reader may swap in an equal String it already holds, so that a million events
+    /// share a handful of type names instead of holding one each.
+    var type: String {
+        willSet { precondition(newValue == type) }
+    }
+    /// The fields the server writes in its own places (`placed(_:)`), as given.
     private let raw: JSONObjectReader
+    /// Every other field, kept as given and in its order.
+    private let rest: Rest
+    /// `created_at` as given, in milliseconds.
+    private let givenTime: Int64?
+
+    private enum Rest {
+        case pairs([(String, JSON)])
+        /// A fixture event kept as compact bytes: its other members are copied as they are.
+        case compact([UInt8], [CompactMember])
+    }
 
     /// Checks `value` as an event of `thread`; errors name fields under `path`.
     init(_ value: JSON, at path: JSONPath, thread: SessionThread) throws(JSONReadError) {
-        raw = try JSONObjectReader(value, at: path)
+        if case .encoded(let bytes) = value, let members = JSON.compactMembers(of: bytes) {
+            // Only the few placed fields are decoded; the rest (the bulk) stays bytes.
+            var placed: [(String, JSON)] = []
+            var rest: [CompactMember] = []
+            rest.reserveCapacity(members.count)
+            for member in members {
+                if let key = Self.placedKey(bytes[member.key]) {
+                    placed.append((key, Self.decode(bytes[member.value])))
+                } else {
+                    rest.append(member)
+                }
+            }
+            try self.init(placed: placed, rest: .compact(bytes, rest), at: path, thread: thread)
+        } else {
+            let reader = try JSONObjectReader(value, at: path)
+            try self.init(
+                placed: reader.pairs.filter { Self.placed($0.0) },
+                rest: .pairs(reader.pairs.filter { !Self.placed($0.0) }),
+                at: path, thread: thread)
+        }
+    }
+
+    private init(placed: [(String, JSON)], rest: Rest, at path: JSONPath, thread: SessionThread)
+        throws(JSONReadError)
+    {
+        raw = try JSONObjectReader(.object(placed), at: path)
+        self.rest = rest
         let type = try raw.requiredString("type")
         guard !type.isEmpty else { throw raw.fail("type", "must be a non-empty string") }
         // A type goes on an SSE `event:` line: a line break in it would forge frames.
@@ -32,18 +73,21 @@ struct SuppliedEvent {
         } else {
             id = nil
         }
-        for (key, expected, what) in [
-            ("session_id", thread.sessionID, "session"), ("session_thread_id", thread.id, "thread"),
-        ] {
-            if let s = try raw.string(key), s != expected {
-                throw raw.fail(key, "'\(s)' does not match the enclosing \(what) '\(expected)'")
-            }
+        if let s = try raw.string("session_id"), s != thread.sessionID {
+            throw raw.fail("session_id", "'\(s)' does not match the enclosing session '\(thread.sessionID)'")
         }
+        if let s = try raw.string("session_thread_id"), s != thread.id {
+            throw raw.fail("session_thread_id", "'\(s)' does not match the enclosing thread '\(thread.id)'")
+        }
+        var givenTime: Int64?
         for key in ["created_at", "processed_at"] {
-            if let s = try raw.string(key), Timestamp.parse(s) == nil {
+            guard let s = try raw.string(key) else { continue }
+            guard let t = Timestamp.parse(s) else {
                 throw raw.fail(key, "'\(s)' is not an RFC 3339 timestamp like 2026-06-15T08:00:00.000Z")
             }
+            if key == "created_at" { givenTime = t }
         }
+        self.givenTime = givenTime
     }
 
     /// The event as stored, with `now` for absent times and `makeID` for an absent id.
@@ -52,35 +96,101 @@ struct SuppliedEvent {
         let id = self.id ?? makeID()
         let created = raw["created_at"] ?? .string(Timestamp.format(now))
         let processed = raw["processed_at"] ?? created
-        let millis = created.stringValue.flatMap(Timestamp.parse) ?? now
-        var out: [UInt8] = []
-        var estimate = 320
-        for (_, value) in raw.pairs {
-            if case .encoded(let bytes) = value { estimate += bytes.count } else { estimate += 48 }
+        let schemaVersion = raw["schema_version"] ?? "1.0"
+        // The standard head (ids and types are checked to need no escape) is the event's
+        // own fields; any other schema version keeps the whole encoding.
+        let standard = schemaVersion == "1.0"
+        if standard, case .compact(let bytes, let members) = rest {
+            return Self.storedDirectly(
+                id: id, type: type, thread: thread, createdAt: givenTime ?? now, bytes: bytes, members: members,
+                times: (created.encoded(capacity: 32), processed.encoded(capacity: 32)))
         }
+        var out: [UInt8] = []
+        var estimate = 64
+        switch rest {
+        case .pairs(let pairs):
+            for (_, value) in pairs {
+                if case .encoded(let bytes) = value { estimate += bytes.count } else { estimate += 48 }
+            }
+        case .compact(_, let members):
+            for member in members { estimate += member.value.upperBound - member.key.lowerBound + 2 }
+        }
+        if !standard { estimate += 200 }
         out.reserveCapacity(estimate)
-        out.appendLiteral("{\"id\":")
-        JSON.writeString(id, into: &out)
-        out.appendLiteral(",\"type\":")
-        JSON.writeString(type, into: &out)
-        out.appendLiteral(",\"schema_version\":")
-        (raw["schema_version"] ?? "1.0").write(into: &out)
-        out.appendLiteral(",\"session_id\":")
-        JSON.writeString(thread.sessionID, into: &out)
-        out.appendLiteral(",\"session_thread_id\":")
-        JSON.writeString(thread.id, into: &out)
-        for (key, value) in raw.pairs where !Self.placed(key) {
-            out.append(UInt8(ascii: ","))
-            JSON.writeString(key, into: &out)
-            out.append(UInt8(ascii: ":"))
-            value.write(into: &out)
+        if !standard {
+            out.appendLiteral("{\"id\":")
+            JSON.writeString(id, into: &out)
+            out.appendLiteral(",\"type\":")
+            JSON.writeString(type, into: &out)
+            out.appendLiteral(",\"schema_version\":")
+            schemaVersion.write(into: &out)
+            out.appendLiteral(",\"session_id\":")
+            JSON.writeString(thread.sessionID, into: &out)
+            out.appendLiteral(",\"session_thread_id\":")
+            JSON.writeString(thread.id, into: &out)
+        }
+        switch rest {
+        case .pairs(let pairs):
+            for (key, value) in pairs {
+                out.append(UInt8(ascii: ","))
+                JSON.writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                value.write(into: &out)
+            }
+        case .compact(let bytes, let members):
+            for member in members {
+                out.append(UInt8(ascii: ","))
+                // `"key":value`, as it was: the key's opening quote is just before its contents.
+                out.append(contentsOf: bytes[(member.key.lowerBound - 1)..<member.value.upperBound])
+            }
         }
         out.appendLiteral(",\"created_at\":")
         created.write(into: &out)
         out.appendLiteral(",\"processed_at\":")
         processed.write(into: &out)
         out.append(UInt8(ascii: "}"))
-        return StoredEvent(id: id, type: type, threadID: thread.id, createdAt: millis, encoded: out)
+        let createdAt = givenTime ?? now
+        if standard {
+            return StoredEvent.make(id: id, type: type, thread: thread, createdAt: createdAt, tail: out[...])
+        }
+        return StoredEvent.make(
+            id: id, type: type, sessionID: thread.sessionID, threadID: thread.id, createdAt: createdAt, encoded: out)
+    }
+
+    /// A fixture event's stored tail written straight into the event: its other members'
+    /// bytes as they were, then the times. Sized first, so nothing is copied twice.
+    private static func storedDirectly(
+        id: String, type: String, thread: SessionThread, createdAt: Int64, bytes: [UInt8], members: [CompactMember],
+        times: (created: [UInt8], processed: [UInt8])
+    ) -> StoredEvent {
+        let createdKey: StaticString = ",\"created_at\":"
+        let processedKey: StaticString = ",\"processed_at\":"
+        var count = createdKey.utf8CodeUnitCount + times.created.count + processedKey.utf8CodeUnitCount
+        count += times.processed.count + 1
+        for member in members { count += member.value.upperBound - member.key.lowerBound + 2 }
+        return StoredEvent.make(id: id, type: type, thread: thread, createdAt: createdAt, tailCount: count) { out in
+            var at = 0
+            func put(_ part: UnsafeBufferPointer<UInt8>) {
+                _ = UnsafeMutableBufferPointer(rebasing: out[at..<(at + part.count)]).initialize(fromContentsOf: part)
+                at += part.count
+            }
+            func put(_ literal: StaticString) {
+                put(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            }
+            bytes.withUnsafeBufferPointer { source in
+                for member in members {
+                    put(",")
+                    // `"key":value`, as it was: the key's opening quote is just before its contents.
+                    put(UnsafeBufferPointer(rebasing: source[(member.key.lowerBound - 1)..<member.value.upperBound]))
+                }
+            }
+            put(createdKey)
+            times.created.withUnsafeBufferPointer { put($0) }
+            put(processedKey)
+            times.processed.withUnsafeBufferPointer { put($0) }
+            put("}")
+            precondition(at == out.count, "a stored event's tail was sized wrong")
+        }
     }
 
     /// The fields the server writes in its own places: first (id to thread) or last (times).
@@ -89,6 +199,25 @@ struct SuppliedEvent {
         case "id", "type", "schema_version", "session_id", "session_thread_id", "created_at", "processed_at": true
         default: false
         }
+    }
+
+    /// The placed field these key bytes name, if any: compared as bytes, no String made.
+    private static func placedKey(_ key: ArraySlice<UInt8>) -> String? {
+        for name in placedNames where key.count == name.utf8.count && key.elementsEqual(name.utf8) { return name }
+        return nil
+    }
+
+    private static let placedNames = [
+        "id", "type", "schema_version", "session_id", "session_thread_id", "created_at", "processed_at",
+    ]
+
+    /// A placed field's value from compact bytes: a string without escapes directly,
+    /// anything else through the parser (the bytes are valid JSON).
+    private static func decode(_ value: ArraySlice<UInt8>) -> JSON {
+        if value.count >= 2, value.first == UInt8(ascii: "\""), !value.contains(UInt8(ascii: "\\")) {
+            return .string(String(decoding: value.dropFirst().dropLast(), as: UTF8.self))
+        }
+        return (try? JSON.parse(Array(value))) ?? .null
     }
 }
 

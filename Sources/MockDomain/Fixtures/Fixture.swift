@@ -20,13 +20,71 @@ public enum Fixture {
         return reader.store
     }
 
+    /// The world as a fixture document (`GET /_mock/state`, pretty or as a value).
     public static func export(_ store: Store) -> JSON {
+        let sessions = store.sessions.map { session in
+            JSON.object(
+                sessionPairs(session) + [
+                    (
+                        "threads",
+                        .array(
+                            session.threads.map { thread in
+                                .object(
+                                    threadPairs(thread) + [
+                                        ("events", .array(thread.events.map { .encoded($0.bytes) })),
+                                        ("mailbox", mailbox(thread)),
+                                    ])
+                            })
+                    )
+                ])
+        }
+        return .object(topPairs(store) + [("sessions", .array(sessions))])
+    }
+
+    /// The export encoded: the same bytes as `export(store).encoded()`, written straight
+    /// into one buffer. A million events are not each copied into a value of their own
+    /// first, and nothing in between is the size of the world.
+    public static func encoded(_ store: Store) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(exportSizeHint(store))
+        open(topPairs(store), into: &out)
+        out.appendLiteral(",\"sessions\":[")
+        for (i, session) in store.sessions.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            open(sessionPairs(session), into: &out)
+            out.appendLiteral(",\"threads\":[")
+            for (j, thread) in session.threads.enumerated() {
+                if j > 0 { out.append(UInt8(ascii: ",")) }
+                open(threadPairs(thread), into: &out)
+                out.appendLiteral(",\"events\":[")
+                for (k, event) in thread.events.enumerated() {
+                    if k > 0 { out.append(UInt8(ascii: ",")) }
+                    event.write(into: &out)
+                }
+                out.appendLiteral("],\"mailbox\":")
+                mailbox(thread).write(into: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.appendLiteral("]}")
+        }
+        out.appendLiteral("]}")
+        return out
+    }
+
+    /// An object's opening brace and members, left open for more (never empty here).
+    private static func open(_ pairs: [(String, JSON)], into out: inout [UInt8]) {
+        precondition(!pairs.isEmpty)
+        JSON.object(pairs).write(into: &out)
+        out.removeLast()
+    }
+
+    /// The document's members before `sessions`.
+    static func topPairs(_ store: Store) -> [(String, JSON)] {
         var top: [(String, JSON)] = []
         top.append(("tokens", .array(store.tokens.map(JSON.string))))
         if store.tokensRequired && store.tokens.isEmpty { top.append(("tokens_required", true)) }
         top.append(("agents", .array(store.agents.map(\.fixtureJSON))))
-        top.append(("sessions", .array(store.sessions.map(sessionJSON))))
-        return .object(top)
+        return top
     }
 
     /// How deep a fixture document may nest. An event's content may nest as deep as an API
@@ -43,28 +101,29 @@ public enum Fixture {
             size += 4096
             for thread in session.threads {
                 size += 4096 + thread.mailbox.count * 1024
-                for event in thread.events { size += event.bytes.count + 1 }
+                for event in thread.events { size += event.byteCount + 1 }
             }
         }
         return size
     }
 
-    static func sessionJSON(_ s: Session) -> JSON {
-        guard case .object(var pairs) = s.json else { return s.json }
+    /// A session's members before `threads`.
+    static func sessionPairs(_ s: Session) -> [(String, JSON)] {
+        guard case .object(var pairs) = s.json else { return [] }
         pairs.removeAll { $0.0 == "status" || $0.0 == "usage" }  // derived from the threads and events
-        pairs.append(("threads", .array(s.threads.map(threadJSON))))
-        return .object(pairs)
+        return pairs
     }
 
-    static func threadJSON(_ t: SessionThread) -> JSON {
-        guard case .object(var pairs) = t.json else { return t.json }
+    /// A thread's members before `events` and `mailbox`.
+    static func threadPairs(_ t: SessionThread) -> [(String, JSON)] {
+        guard case .object(var pairs) = t.json else { return [] }
         if let w = t.waitingOn {
             pairs.append(("waiting_on", ["thread_id": .string(w.threadID), "tool_use_id": .string(w.toolUseID)]))
         }
-        pairs.append(("events", .array(t.events.map { .encoded($0.bytes) })))
-        pairs.append(("mailbox", .array(t.mailbox.map(mailboxJSON))))
-        return .object(pairs)
+        return pairs
     }
+
+    static func mailbox(_ t: SessionThread) -> JSON { .array(t.mailbox.map(mailboxJSON)) }
 
     static func mailboxJSON(_ m: MailboxMessage) -> JSON {
         guard case .object(var pairs) = m.json else { return m.json }

@@ -7,7 +7,13 @@ struct FixtureReader {
     let store: Store
     /// Every id seen so far. Where an id was first used is only looked up when it
     /// comes again (an error): keeping a path per id would cost more than the events.
-    var seenIDs = Set<String>()
+    var seenIDs = IDSet()
+    /// Every event read so far, and their ids' index: event ids (`evt_`) cannot meet the
+    /// other kinds, and are looked up in the events themselves, not kept again as Strings.
+    var eventsRead: [StoredEvent] = []
+    var eventIDs = EventIndex()
+    /// Each event type's name, held once (`SuppliedEvent.type`).
+    var typeNames: [String: String] = [:]
     /// The document being read, for that look-up.
     var document: JSON = .null
 
@@ -15,6 +21,10 @@ struct FixtureReader {
 
     mutating func read(_ document: JSON) throws(JSONReadError) {
         self.document = document
+        let counts = Self.roughCounts(document)
+        seenIDs.reserve(counts.ids)
+        eventsRead.reserveCapacity(counts.events)
+        eventIDs.reserve(counts.events)
         let root = try JSONObjectReader(document, at: .document)
         for (key, _) in root.pairs
         where !["tokens", "tokens_required", "agents", "sessions", "$schema", "description"].contains(key) {
@@ -42,6 +52,22 @@ struct FixtureReader {
             store.agents[i].script = try scripts.read(source, at: path.key("script"))
         }
         for (s, path) in try root.array("sessions") { try readSession(s, path) }
+    }
+
+    /// About how many ids the document holds (sessions, threads and messages; events), so
+    /// the id sets are sized once instead of growing through a million events. Read
+    /// before any check.
+    static func roughCounts(_ document: JSON) -> (ids: Int, events: Int) {
+        var ids = 0
+        var events = 0
+        for session in document["sessions"]?.arrayValue ?? [] {
+            ids += 1
+            for thread in session["threads"]?.arrayValue ?? [] {
+                ids += 1 + (thread["mailbox"]?.arrayValue?.count ?? 0)
+                events += thread["events"]?.arrayValue?.count ?? 0
+            }
+        }
+        return (min(ids, 1 << 26), min(events, 1 << 26))
     }
 
     /// One version of an agent: the `/agents` object. Only `id` and `name` are
@@ -99,16 +125,19 @@ struct FixtureReader {
             throw obj.fail(
                 "id", "'\(s)' is not a valid id: expected '\(prefix)_' followed by letters, digits, '_' or '-'")
         }
-        try remember(s, in: obj)
+        try remember(s, at: obj.path)
         return s
     }
 
-    /// Ids are unique across the whole document.
-    mutating func remember(_ id: String, in obj: JSONObjectReader) throws(JSONReadError) {
-        guard seenIDs.insert(id).inserted else {
-            let first = Self.firstUse(of: id, in: document, at: .document)?.key("id").description ?? "?"
-            throw obj.fail("id", "duplicate id '\(id)' (first used at \(first))")
-        }
+    /// Ids are unique across the whole document (events: `eventsRead`); `path` is the object's.
+    mutating func remember(_ id: String, at path: JSONPath) throws(JSONReadError) {
+        guard seenIDs.insert(id) else { throw duplicate(id, at: path) }
+    }
+
+    /// The error for an id used a second time, at `path` (the object's).
+    func duplicate(_ id: String, at path: JSONPath) -> JSONReadError {
+        let first = Self.firstUse(of: id, in: document, at: .document)?.key("id").description ?? "?"
+        return .invalid(path.key("id"), "duplicate id '\(id)' (first used at \(first))")
     }
 
     /// The path of the first object, in document order, whose `id` is `id`.
@@ -252,14 +281,22 @@ struct FixtureReader {
         let events = try obj.array("events")
         thread.log.reserve(events.count)
         for (item, ep) in events {
-            // A document parsed for speed keeps its events encoded: their fields are enough here.
-            let e = item.openedOneLevel
-            // The event's shape and id format are the supplied-event rules; a fixture
-            // event must also carry its id (an export writes them all), unique in the document.
-            let event = try SuppliedEvent(e, at: ep, thread: thread)
+            // The event's shape and id format are the supplied-event rules (a document parsed
+            // for speed keeps its events as bytes, read there); a fixture event must also
+            // carry its id (an export writes them all), unique in the document.
+            var event = try SuppliedEvent(item, at: ep, thread: thread)
+            if let name = typeNames[event.type] {
+                event.type = name
+            } else if typeNames.count < 10_000 {
+                typeNames[event.type] = event.type
+            }
             guard let eventID = event.id else { throw JSONReadError(path: ep.key("id"), problem: .missing) }
-            try remember(eventID, in: JSONObjectReader(e, at: ep))
-            thread.log.append(event.stored(in: thread, now: created) { eventID })
+            let stored = event.stored(in: thread, now: created) { eventID }
+            if eventIDs.insertUnlessPresent(stored, at: eventsRead.count, in: eventsRead) != nil {
+                throw duplicate(eventID, at: ep)
+            }
+            eventsRead.append(stored)
+            thread.log.append(stored)
         }
         if status.isFinal { thread.log.closed = true }
         for (m, mp) in try obj.array("mailbox") {

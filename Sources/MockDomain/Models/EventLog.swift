@@ -5,10 +5,10 @@
 public final class EventLog {
     public internal(set) var events: [StoredEvent] = []
     /// Position of each event id, for cursors and `Last-Event-ID`.
-    public internal(set) var index: [String: Int] = [:]
+    private var index = EventIndex()
     /// Positions of each type's events, ascending: a list filtered by type walks these,
     /// not the whole log (50,000 events scanned for a rare type took 11 ms a page).
-    private(set) var positionsByType: [String: [Int]] = [:]
+    private(set) var positionsByType: [String: [Int32]] = [:]
     public internal(set) var closed = false
 
     init() {}
@@ -19,17 +19,20 @@ public final class EventLog {
     /// copied as it grows.
     func reserve(_ count: Int) {
         events.reserveCapacity(events.count + count)
-        index.reserveCapacity(index.count + count)
+        index.reserve(events.count + count)
     }
 
+    /// The position of the event with this id, if the log holds it.
+    public func position(of id: String) -> Int? { index.position(of: id, in: events) }
+
     func append(_ event: StoredEvent) {
-        index[event.id] = events.count
-        positionsByType[event.type, default: []].append(events.count)
+        index.insert(event, at: events.count)
+        positionsByType[event.type, default: []].append(Int32(truncatingIfNeeded: events.count))
         events.append(event)
     }
 
     /// The ascending positions of the events of any of `types` (a sorted union).
-    func positions(ofTypes types: Set<String>) -> [Int] {
+    func positions(ofTypes types: Set<String>) -> [Int32] {
         let lists = types.compactMap { positionsByType[$0] }
         if lists.count <= 1 { return lists.first ?? [] }
         return lists.joined().sorted()
@@ -40,7 +43,7 @@ public final class EventLog {
     func takeEvents() -> [StoredEvent] {
         let taken = events
         events = []
-        index = [:]
+        index = EventIndex()
         positionsByType = [:]
         return taken
     }

@@ -22,6 +22,8 @@ public struct ThreadState: Equatable {
 public final class SessionThread {
     public let id: String
     public let sessionID: String
+    /// What every event of this thread names as its session and thread.
+    public let eventOwner: EventOwner
     public internal(set) var state: ThreadState {
         didSet { cachedBytes = nil }
     }
@@ -31,9 +33,10 @@ public final class SessionThread {
 
     private var cachedBytes: [UInt8]?
 
-    init(id: String, sessionID: String, state: ThreadState) {
+    init(id: String, sessionID: String, state: ThreadState, eventOwner: EventOwner? = nil) {
         self.id = id
         self.sessionID = sessionID
+        self.eventOwner = eventOwner ?? EventOwner(sessionID: sessionID, threadID: id)
         self.state = state
     }
 
@@ -80,7 +83,7 @@ public final class SessionThread {
     /// A copy that can change without touching this one (reset clones the world);
     /// events, immutable, are shared.
     func copy() -> SessionThread {
-        let t = SessionThread(id: id, sessionID: sessionID, state: state)
+        let t = SessionThread(id: id, sessionID: sessionID, state: state, eventOwner: eventOwner)
         t.log = log.copy()
         t.mailbox = mailbox
         return t

@@ -14,7 +14,8 @@ extension Store {
         let thread = try thread(threadID, in: sessionID)
         return try page.cut(
             thread.log.events, candidates: types.isEmpty ? nil : thread.log.positions(ofTypes: types),
-            id: { $0.id }, index: { thread.log.index[$0] }, matches: { types.isEmpty || types.contains($0.type) })
+            id: { $0.id }, index: { thread.log.position(of: $0) }, matches: { types.isEmpty || types.contains($0.type) }
+        )
     }
 
     /// Where a stream of this thread starts: after `resumeFrom` (a `Last-Event-ID`
@@ -25,7 +26,7 @@ extension Store {
     {
         let thread = try thread(threadID, in: sessionID)
         guard let resumeFrom else { return StreamStart(log: thread.log, next: 0) }
-        if let i = thread.log.index[resumeFrom.id] { return StreamStart(log: thread.log, next: i + 1) }
+        if let i = thread.log.position(of: resumeFrom.id) { return StreamStart(log: thread.log, next: i + 1) }
         if let mark = sessionsByID[sessionID]?.previews[resumeFrom.id], mark.threadID == thread.id {
             return StreamStart(log: thread.log, next: mark.threadPosition)
         }
@@ -38,7 +39,7 @@ extension Store {
     public func sessionStreamStart(sessionID: String, resumeFrom: ResumeCursor?) throws(DomainError) -> StreamStart {
         let session = try session(sessionID)
         guard let resumeFrom else { return StreamStart(log: session.log, next: 0) }
-        if let i = session.log.index[resumeFrom.id] { return StreamStart(log: session.log, next: i + 1) }
+        if let i = session.log.position(of: resumeFrom.id) { return StreamStart(log: session.log, next: i + 1) }
         if let mark = session.previews[resumeFrom.id] {
             return StreamStart(log: session.log, next: mark.sessionPosition)
         }
@@ -54,7 +55,7 @@ extension Store {
         let session = try session(sessionID)
         return try page.cut(
             session.log.events, candidates: filter.types.isEmpty ? nil : session.log.positions(ofTypes: filter.types),
-            id: { $0.id }, index: { session.log.index[$0] }, matches: filter.matches)
+            id: { $0.id }, index: { session.log.position(of: $0) }, matches: filter.matches)
     }
 
     /// Writes one event in the canonical key order of the seeds: id, type,
@@ -74,7 +75,7 @@ extension Store {
         pairs.append(contentsOf: fields)
         pairs.append(("created_at", time))
         pairs.append(("processed_at", time))
-        let event = StoredEvent(id: id, type: type, threadID: thread.id, createdAt: millis, json: .object(pairs))
+        let event = StoredEvent.make(id: id, type: type, thread: thread, createdAt: millis, json: .object(pairs))
         record(event, in: thread)
         return event
     }
@@ -144,7 +145,7 @@ extension Store {
 extension Store {
     /// The thread whose log holds an event with this id, if any (a lookup per thread).
     func threadHoldingEvent(_ id: String) -> SessionThread? {
-        threadsByID.values.first { $0.log.index[id] != nil }
+        threadsByID.values.first { $0.log.position(of: id) != nil }
     }
 }
 

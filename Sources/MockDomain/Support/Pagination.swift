@@ -45,12 +45,12 @@ extension PageRequest {
     /// match (an index of the log by event type): the page walks those instead of the
     /// whole collection, so a filter that matches little costs the page, not the log.
     public func cut<Item>(
-        _ all: [Item], candidates: [Int]? = nil, id: (Item) -> String, index: (String) -> Int?,
+        _ all: [Item], candidates: [Int32]? = nil, id: (Item) -> String, index: (String) -> Int?,
         matches: (Item) -> Bool = { _ in true }
     ) throws(DomainError) -> Page<Item> {
         let n = all.count
         let slots = candidates?.count ?? n
-        func indexAt(_ slot: Int) -> Int { candidates?[slot] ?? slot }
+        func indexAt(_ slot: Int) -> Int { candidates.map { Int($0[slot]) } ?? slot }
         /// The first slot whose index is above `i` (binary search over the candidates).
         func firstSlot(above i: Int) -> Int {
             guard let candidates else { return i + 1 }
@@ -58,7 +58,7 @@ extension PageRequest {
             var high = candidates.count
             while low < high {
                 let mid = (low + high) / 2
-                if candidates[mid] <= i { low = mid + 1 } else { high = mid }
+                if Int(candidates[mid]) <= i { low = mid + 1 } else { high = mid }
             }
             return low
         }
