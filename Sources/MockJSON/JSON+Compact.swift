@@ -9,7 +9,12 @@ struct CompactScanner {
     let bytes: UnsafeBufferPointer<UInt8>
     var pos: Int
     let depthLeft: Int
+    /// The value without its white space, gathered a run at a time: only when white space
+    /// is met are the bytes before it copied here. A value already compact (an export, a
+    /// generated fixture) is copied once, whole, at the end.
     var out: [UInt8] = []
+    /// Where the run not yet copied to `out` starts.
+    var runStart: Int
 
     /// Objects with more keys than this go to the full parser (its duplicate check is hashed).
     static let maxKeys = 16
@@ -22,10 +27,14 @@ struct CompactScanner {
         -> ([UInt8], Int)?
     {
         scratch.removeAll(keepingCapacity: true)
-        var scanner = CompactScanner(bytes: bytes, pos: start, depthLeft: depthLeft, out: scratch)
+        var scanner = CompactScanner(bytes: bytes, pos: start, depthLeft: depthLeft, out: scratch, runStart: start)
         scratch = []
         defer { scratch = scanner.out }
         guard scanner.value(depth: 0) else { return nil }
+        if scanner.out.isEmpty {
+            return (Array(UnsafeBufferPointer(rebasing: bytes[start..<scanner.pos])), scanner.pos)
+        }
+        scanner.flush()
         let kept = [UInt8](unsafeUninitializedCapacity: scanner.out.count) { buffer, count in
             _ = buffer.initialize(from: scanner.out)
             count = scanner.out.count
@@ -33,10 +42,20 @@ struct CompactScanner {
         return (kept, scanner.pos)
     }
 
+    /// Skips white space; the run before it goes to `out` first.
     mutating func space() {
-        while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x0A || bytes[pos] == 0x0D || bytes[pos] == 0x09 {
-            pos += 1
-        }
+        guard pos < bytes.count, Self.isSpace(bytes[pos]) else { return }
+        flush()
+        while pos < bytes.count, Self.isSpace(bytes[pos]) { pos += 1 }
+        runStart = pos
+    }
+
+    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
+
+    /// Copies the run up to `pos` to `out`.
+    mutating func flush() {
+        if runStart < pos { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<pos])) }
+        runStart = pos
     }
 
     mutating func value(depth: Int) -> Bool {
@@ -57,7 +76,6 @@ struct CompactScanner {
         let n = w.utf8CodeUnitCount
         guard pos + n <= bytes.count else { return false }
         for i in 0..<n where bytes[pos + i] != w.utf8Start[i] { return false }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pos..<pos + n]))
         pos += n
         return true
     }
@@ -85,26 +103,21 @@ struct CompactScanner {
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
             guard digits() > 0 else { return false }
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<pos]))
         return true
     }
 
-    /// Copies a string whose escapes are the ones the encoder writes and whose UTF-8 is
-    /// valid; returns the range of its contents in `out` and whether it had an escape.
+    /// Passes a string whose escapes are the ones the encoder writes and whose UTF-8 is
+    /// valid; returns the range of its contents in `bytes` and whether it had an escape.
     mutating func string() -> (Range<Int>, escaped: Bool)? {
-        out.append(UInt8(ascii: "\""))
         pos += 1
-        let first = out.count
+        let first = pos
         var escaped = false
-        let run = pos
         while pos < bytes.count {
             pos = Self.skipPlain(bytes, from: pos)
             guard pos < bytes.count else { break }
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<pos]))
-                let contents = first..<out.count
-                out.append(c)
+                let contents = first..<pos
                 pos += 1
                 return (contents, escaped)
             }
@@ -203,23 +216,20 @@ struct CompactScanner {
         return length
     }
 
-    /// Copies the opening byte at `pos`; true when the container closes at once (empty).
+    /// Passes the opening byte at `pos`; true when the container closes at once (empty).
     mutating func opens(closing: UInt8) -> Bool {
-        out.append(bytes[pos])
         pos += 1
         space()
         guard pos < bytes.count, bytes[pos] == closing else { return false }
-        out.append(closing)
         pos += 1
         return true
     }
 
     /// After a member or an element: true at `,` (another follows), false at `closing`
-    /// (the container ends), nil at anything else. The byte is copied.
+    /// (the container ends), nil at anything else.
     mutating func separator(closing: UInt8) -> Bool? {
         space()
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: ",") || bytes[pos] == closing else { return nil }
-        out.append(bytes[pos])
         pos += 1
         return bytes[pos - 1] == UInt8(ascii: ",")
     }
@@ -234,12 +244,11 @@ struct CompactScanner {
                 keys.count < Self.maxKeys
             else { return false }
             // ASCII keys compare as bytes; others (Swift compares them canonically) go the long way.
-            guard !out[key].contains(where: { $0 >= 0x80 }) else { return false }
-            for other in keys where out[other].elementsEqual(out[key]) { return false }
+            guard !bytes[key].contains(where: { $0 >= 0x80 }) else { return false }
+            for other in keys where bytes[other].elementsEqual(bytes[key]) { return false }
             keys.append(key)
             space()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { return false }
-            out.append(UInt8(ascii: ":"))
             pos += 1
             space()
             guard value(depth: depth), let more = separator(closing: UInt8(ascii: "}")) else { return false }

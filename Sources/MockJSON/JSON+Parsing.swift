@@ -48,6 +48,15 @@ extension JSON {
         }
     }
 
+    /// The same, from memory the caller keeps alive for the call (a mapped file).
+    public static func parse(
+        _ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = 256, keepingEncoded key: String? = nil
+    ) throws(JSONSyntaxError) -> JSON {
+        var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+        parser.encodedKey = key
+        return try parser.parseDocument()
+    }
+
     public static func parse(_ text: String) throws(JSONSyntaxError) -> JSON {
         try parse(Array(text.utf8))
     }

@@ -20,14 +20,14 @@ enum FixtureFiles {
         var info = stat()
         guard stat(path, &info) == 0 else { throw LoadError(description: "\(path): no such file or folder") }
         if info.st_mode & S_IFMT != S_IFDIR {
-            return (try parse(read(path), name: path), path)
+            return (try parseFile(path), path)
         }
         let names = try entries(of: path).filter { $0.hasSuffix(".json") }.sorted()
         guard !names.isEmpty else { throw LoadError(description: "\(path): the folder has no *.json fixture") }
         var merged: [String: [JSON]] = ["tokens": [], "agents": [], "sessions": []]
         for name in names {
             let file = path.hasSuffix("/") ? path + name : path + "/" + name
-            let doc = try parse(read(file), name: file)
+            let doc = try parseFile(file)
             guard case .object(let pairs) = doc else { throw LoadError(description: "\(file): $: expected an object") }
             for (key, value) in pairs {
                 guard merged[key] != nil else {
@@ -60,25 +60,29 @@ enum FixtureFiles {
         return names
     }
 
-    /// A whole file, read into one buffer of its size.
-    static func read(_ path: String) throws -> [UInt8] {
+    /// A whole file parsed where it lies: mapped read-only, not copied into a buffer of
+    /// its own first (a 300 MB fixture would cost 300 MB of fresh memory, zeroed and then
+    /// filled, on the way to the ready line). The mapping is gone when this returns.
+    static func parseFile(_ path: String) throws -> JSON {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw LoadError(description: "\(path): cannot read the file") }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw LoadError(description: "\(path): cannot read the file") }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw LoadError(description: "\(path): cannot read the file") }
-            done += n
+        let size = Int(info.st_size)
+        guard size > 0 else { return try parse([], name: path) }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED else {
+            throw LoadError(description: "\(path): cannot read the file")
         }
-        return bytes
+        defer { munmap(base, size) }
+        return try parse(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size), name: path)
     }
 
     static func parse(_ bytes: [UInt8], name: String) throws -> JSON {
+        try bytes.withUnsafeBufferPointer { try parse($0, name: name) }
+    }
+
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws -> JSON {
         do {
             return try JSON.parse(bytes, maxDepth: Fixture.maxDepth, keepingEncoded: "events")
         } catch {

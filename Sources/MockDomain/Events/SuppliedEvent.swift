@@ -203,12 +203,17 @@ struct SuppliedEvent {
 
     /// The placed field these key bytes name, if any: compared as bytes, no String made.
     private static func placedKey(_ key: ArraySlice<UInt8>) -> String? {
-        for name in placedNames where key.count == name.utf8.count && key.elementsEqual(name.utf8) { return name }
-        return nil
+        key.withUnsafeBufferPointer { key in
+            for (name, bytes) in placedNames where key.count == bytes.utf8CodeUnitCount {
+                if key.elementsEqual(UnsafeBufferPointer(start: bytes.utf8Start, count: key.count)) { return name }
+            }
+            return nil
+        }
     }
 
-    private static let placedNames = [
-        "id", "type", "schema_version", "session_id", "session_thread_id", "created_at", "processed_at",
+    private static let placedNames: [(String, StaticString)] = [
+        ("id", "id"), ("type", "type"), ("schema_version", "schema_version"), ("session_id", "session_id"),
+        ("session_thread_id", "session_thread_id"), ("created_at", "created_at"), ("processed_at", "processed_at"),
     ]
 
     /// A placed field's value from compact bytes: a string without escapes directly,
@@ -225,12 +230,14 @@ struct SuppliedEvent {
 enum EventIDs {
     /// An event type as it may appear on an SSE `event:` line.
     static func isWellFormedType(_ s: String) -> Bool {
-        let bytes = s.utf8
-        return !bytes.isEmpty && bytes.count <= 128
-            && bytes.allSatisfy {
-                $0 == 46 || $0 == 95 || $0 == 45 || $0 == 58 || $0 == 47 || (48...57).contains($0)
-                    || (65...90).contains($0) || (97...122).contains($0)
-            }
+        var s = s
+        return s.withUTF8 { bytes in
+            !bytes.isEmpty && bytes.count <= 128
+                && bytes.allSatisfy {
+                    $0 == 46 || $0 == 95 || $0 == 45 || $0 == 58 || $0 == 47 || (48...57).contains($0)
+                        || (65...90).contains($0) || (97...122).contains($0)
+                }
+        }
     }
 
     static func isWellFormed(_ s: String, prefix: String) -> Bool {

@@ -161,6 +161,16 @@ public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
         (try? JSON.parse(bytes)) ?? .null
     }
 
+    /// One top-level field of the event, read without parsing the rest (nil when absent).
+    public func field(_ key: String) -> JSON? {
+        let bytes = self.bytes
+        guard let members = JSON.compactMembers(of: bytes) else { return json[key] }
+        for member in members where bytes[member.key].elementsEqual(key.utf8) {
+            return try? JSON.parse(Array(bytes[member.value]))
+        }
+        return nil
+    }
+
     /// The standard head, as the encoder writes it (an event whose encoding starts
     /// otherwise keeps it whole).
     static func writeHead<ID: Collection<UInt8>>(id: ID, type: String, owner: EventOwner, into out: inout [UInt8]) {

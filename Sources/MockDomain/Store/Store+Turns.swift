@@ -246,11 +246,11 @@ struct PendingRequests {
             case "agent.custom_tool_use":
                 customs[event.id] = (event.id, event.id, event.threadID)
             case "user.tool_confirmation":
-                Self.close(&asks, event.json["tool_use_id"]?.stringValue)
+                Self.close(&asks, event.field("tool_use_id")?.stringValue)
             case "agent.tool_result", "user.tool_result":
-                Self.close(&uses, event.json["tool_use_id"]?.stringValue)
+                Self.close(&uses, event.field("tool_use_id")?.stringValue)
             case "user.custom_tool_result":
-                Self.close(&customs, event.json["custom_tool_use_id"]?.stringValue)
+                Self.close(&customs, event.field("custom_tool_use_id")?.stringValue)
             default:
                 continue
             }
