@@ -337,9 +337,7 @@ public final class LibeventServer: Scheduler {
         defer { requestDeadlines?.answered(socket) }
         let out = evhttp_request_get_output_headers(req)
         for field in response.headers { evhttp_add_header(out, field.name, field.value) }
-        if !response.body.isEmpty {
-            _ = response.body.withUnsafeBytes { evbuffer_add(scratch, $0.baseAddress, $0.count) }
-        }
+        if !response.body.isEmpty { ReplyBody.add(response.body, to: scratch) }
         // evhttp moves the body out of the scratch buffer; whatever it leaves (a HEAD
         // reply, a request whose connection is gone) must not reach the next reply.
         evhttp_send_reply(req, Int32(response.status), HTTPResponse.reason(for: response.status), scratch)

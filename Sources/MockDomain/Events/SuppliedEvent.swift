@@ -7,11 +7,7 @@ import MockJSON
 /// its canonical order, and keeps every other field as given.
 struct SuppliedEvent {
     let id: String?
-    /// A reader may swap in an equal String it already holds, so that a million events
-    /// share a handful of type names instead of holding one each.
-    var type: String {
-        willSet { precondition(newValue == type) }
-    }
+    let type: String
     /// The fields the server writes in its own places (`placed(_:)`), as given.
     private let raw: JSONObjectReader
     /// Every other field, kept as given and in its order.
@@ -25,8 +21,12 @@ struct SuppliedEvent {
         case compact([UInt8], [CompactMember])
     }
 
-    /// Checks `value` as an event of `thread`; errors name fields under `path`.
-    init(_ value: JSON, at path: JSONPath, thread: SessionThread) throws(JSONReadError) {
+    /// Checks `value` as an event of `thread`; errors name fields under `path`. `typeName`
+    /// may give an equal String the reader already holds, so that a million events share a
+    /// handful of type names instead of holding one each.
+    init(
+        _ value: JSON, at path: JSONPath, thread: SessionThread, typeName: (String) -> String = { $0 }
+    ) throws(JSONReadError) {
         if case .encoded(let bytes) = value, let members = JSON.compactMembers(of: bytes) {
             // Only the few placed fields are decoded; the rest (the bulk) stays bytes.
             var placed: [(String, JSON)] = []
@@ -39,19 +39,19 @@ struct SuppliedEvent {
                     rest.append(member)
                 }
             }
-            try self.init(placed: placed, rest: .compact(bytes, rest), at: path, thread: thread)
+            try self.init(placed: placed, rest: .compact(bytes, rest), at: path, thread: thread, typeName: typeName)
         } else {
             let reader = try JSONObjectReader(value, at: path)
             try self.init(
                 placed: reader.pairs.filter { Self.placed($0.0) },
                 rest: .pairs(reader.pairs.filter { !Self.placed($0.0) }),
-                at: path, thread: thread)
+                at: path, thread: thread, typeName: typeName)
         }
     }
 
-    private init(placed: [(String, JSON)], rest: Rest, at path: JSONPath, thread: SessionThread)
-        throws(JSONReadError)
-    {
+    private init(
+        placed: [(String, JSON)], rest: Rest, at path: JSONPath, thread: SessionThread, typeName: (String) -> String
+    ) throws(JSONReadError) {
         raw = try JSONObjectReader(.object(placed), at: path)
         self.rest = rest
         let type = try raw.requiredString("type")
@@ -61,7 +61,7 @@ struct SuppliedEvent {
             throw raw.fail(
                 "type", "must be 1 to 128 letters, digits, '.', '_', '-', ':' or '/' (no spaces or line breaks)")
         }
-        self.type = type
+        self.type = typeName(type)
         if let given = raw["id"] {
             guard let s = given.stringValue, EventIDs.isWellFormed(s, prefix: "evt") else {
                 throw raw.fail(

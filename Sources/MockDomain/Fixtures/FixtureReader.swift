@@ -12,7 +12,7 @@ struct FixtureReader {
     /// other kinds, and are looked up in the events themselves, not kept again as Strings.
     var eventsRead: [StoredEvent] = []
     var eventIDs = EventIndex()
-    /// Each event type's name, held once (`SuppliedEvent.type`).
+    /// Each event type's name, held once (`SuppliedEvent`'s `typeName`).
     var typeNames: [String: String] = [:]
     /// The document being read, for that look-up.
     var document: JSON = .null
@@ -284,11 +284,10 @@ struct FixtureReader {
             // The event's shape and id format are the supplied-event rules (a document parsed
             // for speed keeps its events as bytes, read there); a fixture event must also
             // carry its id (an export writes them all), unique in the document.
-            var event = try SuppliedEvent(item, at: ep, thread: thread)
-            if let name = typeNames[event.type] {
-                event.type = name
-            } else if typeNames.count < 10_000 {
-                typeNames[event.type] = event.type
+            let event = try SuppliedEvent(item, at: ep, thread: thread) { type in
+                if let name = typeNames[type] { return name }
+                if typeNames.count < 10_000 { typeNames[type] = type }
+                return type
             }
             guard let eventID = event.id else { throw JSONReadError(path: ep.key("id"), problem: .missing) }
             let stored = event.stored(in: thread, now: created) { eventID }
