@@ -100,10 +100,12 @@ struct SuppliedEvent {
         // The standard head (ids and types are checked to need no escape) is the event's
         // own fields; any other schema version keeps the whole encoding.
         let standard = schemaVersion == "1.0"
-        if standard, case .compact(let bytes, let members) = rest {
+        if standard, case .compact(let bytes, let members) = rest, let createdText = created.stringValue,
+            let processedText = processed.stringValue, Self.plain(createdText), Self.plain(processedText)
+        {
             return Self.storedDirectly(
                 id: id, type: type, thread: thread, createdAt: givenTime ?? now, bytes: bytes, members: members,
-                times: (created.encoded(capacity: 32), processed.encoded(capacity: 32)))
+                times: (createdText, processedText))
         }
         var out: [UInt8] = []
         var estimate = 64
@@ -161,12 +163,13 @@ struct SuppliedEvent {
     /// bytes as they were, then the times. Sized first, so nothing is copied twice.
     private static func storedDirectly(
         id: String, type: String, thread: SessionThread, createdAt: Int64, bytes: [UInt8], members: [CompactMember],
-        times: (created: [UInt8], processed: [UInt8])
+        times: (created: String, processed: String)
     ) -> StoredEvent {
-        let createdKey: StaticString = ",\"created_at\":"
-        let processedKey: StaticString = ",\"processed_at\":"
-        var count = createdKey.utf8CodeUnitCount + times.created.count + processedKey.utf8CodeUnitCount
-        count += times.processed.count + 1
+        var times = times
+        let createdKey: StaticString = ",\"created_at\":\""
+        let processedKey: StaticString = "\",\"processed_at\":\""
+        var count = createdKey.utf8CodeUnitCount + times.created.utf8.count + processedKey.utf8CodeUnitCount
+        count += times.processed.utf8.count + 2
         for member in members { count += member.value.upperBound - member.key.lowerBound + 2 }
         return StoredEvent.make(id: id, type: type, thread: thread, createdAt: createdAt, tailCount: count) { out in
             var at = 0
@@ -185,12 +188,19 @@ struct SuppliedEvent {
                 }
             }
             put(createdKey)
-            times.created.withUnsafeBufferPointer { put($0) }
+            times.created.withUTF8 { put($0) }
             put(processedKey)
-            times.processed.withUnsafeBufferPointer { put($0) }
-            put("}")
+            times.processed.withUTF8 { put($0) }
+            put("\"}")
             precondition(at == out.count, "a stored event's tail was sized wrong")
         }
+    }
+
+    /// A string the encoder writes as it is, between quotes (a time: no quote, backslash,
+    /// control character or non-ASCII byte).
+    private static func plain(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { $0.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != 0x22 && $0 != 0x5C } }
     }
 
     /// The fields the server writes in its own places: first (id to thread) or last (times).

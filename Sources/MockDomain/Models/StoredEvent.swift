@@ -165,10 +165,13 @@ public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
     public func field(_ key: String) -> JSON? {
         let bytes = self.bytes
         guard let members = JSON.compactMembers(of: bytes) else { return json[key] }
-        for member in members where bytes[member.key].elementsEqual(key.utf8) {
-            return try? JSON.parse(Array(bytes[member.value]))
+        var key = key
+        return key.withUTF8 { key in
+            for member in members where member.key.count == key.count && bytes[member.key].elementsEqual(key) {
+                return try? JSON.parse(Array(bytes[member.value]))
+            }
+            return nil
         }
-        return nil
     }
 
     /// The standard head, as the encoder writes it (an event whose encoding starts
