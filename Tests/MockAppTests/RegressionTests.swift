@@ -227,3 +227,22 @@ final class GlobTests: XCTestCase {
         XCTAssertTrue(Glob.matches("*" + String(repeating: "a", count: 20_000) + "*", text))
     }
 }
+
+final class MaskedFastPathTests: XCTestCase {
+    /// The byte path must answer exactly as the Character path for every printable ASCII
+    /// value: spaces anywhere, one or two words, short and long secrets.
+    func testBytePathAgreesWithTheCharacterPath() {
+        let pieces = ["", " ", "  ", "Bearer", "bearer", "tok_0123456789abcdef", "short", "a", "x y", "0123456789ab"]
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<5_000 {
+            var value = ""
+            for _ in 0..<Int(rng.next() % 5) { value += pieces[Int(rng.next() % UInt64(pieces.count))] }
+            var copy = value
+            let quick = copy.withUTF8 { Secrets.maskedPrintableASCII($0) }
+            XCTAssertEqual(quick, Secrets.maskedByCharacters(value), "value '\(value)'")
+        }
+        var tab = "Bearer\ttok_0123456789abcdef"
+        XCTAssertNil(tab.withUTF8 { Secrets.maskedPrintableASCII($0) })
+        XCTAssertEqual(Secrets.masked("Bearer \u{e9}\u{301}0123456789abcd"), "Bearer …abcd")
+    }
+}

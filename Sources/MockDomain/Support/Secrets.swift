@@ -21,10 +21,55 @@ public enum Secrets {
     /// four characters when it is long enough that they give nothing away
     /// (`Bearer …9f2c`), else `[redacted]`.
     public static func masked(_ value: String) -> String {
+        var bytes = value
+        if let quick = bytes.withUTF8({ maskedPrintableASCII($0) }) { return quick }
+        return maskedByCharacters(value)
+    }
+
+    /// `masked` as first written, on Characters: the reference for any value.
+    static func maskedByCharacters(_ value: String) -> String {
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         let (scheme, secret): (String?, Substring) =
             parts.count == 2 ? (String(parts[0]), parts[1]) : (nil, parts.first ?? "")
         let shown = secret.count >= 12 ? "…" + secret.suffix(4) : "[redacted]"
         return scheme.map { "\($0) \(shown)" } ?? shown
+    }
+
+    /// `masked` on bytes, for the usual value (printable ASCII, where each byte is one
+    /// Character, so counting and splitting bytes is counting and splitting Characters):
+    /// the journal masks the `Authorization` of every request it records. Nil for any
+    /// other value. It follows `split(separator:maxSplits: 1, omittingEmptySubsequences: true)`:
+    /// leading spaces are skipped, the first word is the scheme only when something
+    /// follows the single space after it, and that remainder is kept whole.
+    static func maskedPrintableASCII(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        let space = UInt8(ascii: " ")
+        for byte in b where byte < 0x20 || byte > 0x7E { return nil }
+        let n = b.count
+        var start = 0
+        while start < n && b[start] == space { start += 1 }
+        var end = start
+        while end < n && b[end] != space { end += 1 }
+        // The scheme's bounds, when the value has two parts, and where the secret starts.
+        var scheme: Range<Int>? = nil
+        var secret = start..<n
+        if end < n && end + 1 < n {
+            scheme = start..<end
+            secret = (end + 1)..<n
+        } else if end < n {
+            secret = start..<end
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        if let scheme {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[scheme]))
+            out.append(space)
+        }
+        if secret.count >= 12 {
+            out.append(contentsOf: "…".utf8)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[(secret.upperBound - 4)..<secret.upperBound]))
+        } else {
+            out.append(contentsOf: "[redacted]".utf8)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
