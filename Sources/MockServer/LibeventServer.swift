@@ -336,13 +336,24 @@ public final class LibeventServer: Scheduler {
         let socket = Self.socket(of: req)
         defer { requestDeadlines?.answered(socket) }
         let out = evhttp_request_get_output_headers(req)
-        for field in response.headers { evhttp_add_header(out, field.name, field.value) }
+        for field in response.headers { Self.addHeader(out, field.name, field.value) }
         if !response.body.isEmpty { ReplyBody.add(response.body, to: scratch) }
         // evhttp moves the body out of the scratch buffer; whatever it leaves (a HEAD
         // reply, a request whose connection is gone) must not reach the next reply.
-        evhttp_send_reply(req, Int32(response.status), HTTPResponse.reason(for: response.status), scratch)
+        HTTPResponse.reason(for: response.status).withCString { reason in
+            evhttp_send_reply(req, Int32(response.status), reason, scratch)
+        }
         let left = evbuffer_get_length(scratch)
         if left > 0 { evbuffer_drain(scratch, left) }
+    }
+
+    /// Passing a String where C wants a `const char *` copies a small string (most header
+    /// names and values) into a new heap array on every call; `withCString` lends it from
+    /// the stack instead, and evhttp copies what it keeps (`evhttp_add_header` strdups).
+    static func addHeader(_ headers: UnsafeMutablePointer<evkeyvalq>?, _ name: String, _ value: String) {
+        name.withCString { name in
+            value.withCString { value in _ = evhttp_add_header(headers, name, value) }
+        }
     }
 
     func startStream(_ stream: StreamReply, for request: HTTPRequest, on req: OpaquePointer) {
@@ -352,8 +363,10 @@ public final class LibeventServer: Scheduler {
             return
         }
         let out = evhttp_request_get_output_headers(req)
-        for field in stream.headers { evhttp_add_header(out, field.name, field.value) }
-        evhttp_send_reply_start(req, Int32(stream.status), HTTPResponse.reason(for: stream.status))
+        for field in stream.headers { Self.addHeader(out, field.name, field.value) }
+        HTTPResponse.reason(for: stream.status).withCString { reason in
+            evhttp_send_reply_start(req, Int32(stream.status), reason)
+        }
         let sink = EventStreamSink(server: self, request: req, connection: conn)
         streams[ObjectIdentifier(sink)] = sink
         sink.activate()
