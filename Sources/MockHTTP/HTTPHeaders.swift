@@ -36,6 +36,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
         }
     }
 
+    /// Room for `count` fields in all, so that adding them one by one does not grow the
+    /// storage step by step (each step a new allocation and a copy).
+    public mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
+    }
+
     public mutating func add(_ name: String, _ value: String) {
         fields.append((name: name, value: value))
     }

@@ -275,7 +275,14 @@ public final class LibeventServer: Scheduler {
         let target = evhttp_request_get_uri(req).map { String(cString: $0) } ?? "/"
         var headers = HTTPHeaders()
         if let list = evhttp_request_get_input_headers(req) {
+            var count = 0
             var node = list.pointee.tqh_first
+            while let n = node {
+                count += 1
+                node = n.pointee.next.tqe_next
+            }
+            headers.reserveCapacity(count)
+            node = list.pointee.tqh_first
             while let n = node {
                 headers.add(String(cString: n.pointee.key), String(cString: n.pointee.value))
                 node = n.pointee.next.tqe_next

@@ -11,6 +11,7 @@ struct StandardHeaders: PipelineStep {
 
     static func decorate(_ reply: Reply, requestID: String) -> Reply {
         func add(_ headers: inout HTTPHeaders, json: Bool) {
+            headers.reserveCapacity(headers.fields.count + 4)
             if json && headers["Content-Type"] == nil { headers.set("Content-Type", "application/json") }
             headers.set("x-request-id", requestID)
             headers.set("request-id", requestID)
