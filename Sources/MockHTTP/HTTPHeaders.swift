@@ -22,6 +22,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     /// Field names are ASCII tokens: compare their bytes, folding A-Z, without
     /// allocating lowercased copies on every look-up.
     public static func sameName(_ a: String, _ b: String) -> Bool {
+        // Most names compared differ in length, which a native string knows without a walk.
+        guard a.utf8.count == b.utf8.count else { return false }
         var a = a
         var b = b
         return a.withUTF8 { x in

@@ -65,13 +65,15 @@ public final class RequestJournal {
         static let secretHeaders = ["Authorization", "Proxy-Authorization", "X-Mock-Admin-Token", "Cookie"]
 
         static func redacted(_ headers: HTTPHeaders) -> HTTPHeaders {
-            guard headers.fields.contains(where: { f in secretHeaders.contains { HTTPHeaders.sameName(f.name, $0) } })
-            else { return headers }
-            return HTTPHeaders(
-                headers.fields.map { f in
-                    secretHeaders.contains { HTTPHeaders.sameName(f.name, $0) }
-                        ? (f.name, Secrets.masked(f.value)) : (f.name, f.value)
-                })
+            func secret(_ name: String) -> Bool { secretHeaders.contains { HTTPHeaders.sameName(name, $0) } }
+            guard let first = headers.fields.firstIndex(where: { secret($0.name) }) else { return headers }
+            // One pass from the first secret on, into storage of the right size.
+            var shown = HTTPHeaders()
+            shown.reserveCapacity(headers.fields.count)
+            for (i, f) in headers.fields.enumerated() {
+                shown.add(f.name, i >= first && secret(f.name) ? Secrets.masked(f.value) : f.value)
+            }
+            return shown
         }
 
         public var json: JSON {

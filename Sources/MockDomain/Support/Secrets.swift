@@ -58,18 +58,32 @@ public enum Secrets {
         } else if end < n {
             secret = start..<end
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        if let scheme {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[scheme]))
-            out.append(space)
+        let ellipsis: StaticString = "…"
+        let redacted: StaticString = "[redacted]"
+        let long = secret.count >= 12
+        let size =
+            (scheme.map { $0.count + 1 } ?? 0)
+            + (long ? ellipsis.utf8CodeUnitCount + 4 : redacted.utf8CodeUnitCount)
+        return String(unsafeUninitializedCapacity: size) { out in
+            var i = 0
+            func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                for byte in bytes {
+                    out[i] = byte
+                    i += 1
+                }
+            }
+            if let scheme {
+                put(UnsafeBufferPointer(rebasing: b[scheme]))
+                out[i] = space
+                i += 1
+            }
+            if long {
+                put(UnsafeBufferPointer(start: ellipsis.utf8Start, count: ellipsis.utf8CodeUnitCount))
+                put(UnsafeBufferPointer(rebasing: b[(secret.upperBound - 4)..<secret.upperBound]))
+            } else {
+                put(UnsafeBufferPointer(start: redacted.utf8Start, count: redacted.utf8CodeUnitCount))
+            }
+            return i
         }
-        if secret.count >= 12 {
-            out.append(contentsOf: "…".utf8)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[(secret.upperBound - 4)..<secret.upperBound]))
-        } else {
-            out.append(contentsOf: "[redacted]".utf8)
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
