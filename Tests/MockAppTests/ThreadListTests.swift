@@ -6,6 +6,29 @@ import XCTest
 @testable import MockDomain
 
 final class ThreadListTests: XCTestCase {
+    /// The list body kept for a repeated page follows every change of what it shows: a
+    /// thread's status, a new thread, a filter, another session; and matches a fresh encoding.
+    func testARepeatedListFollowsEveryChange() throws {
+        let d = try AppDriver()
+        let list = "/v1/sessions/\(seedSession)/threads"
+        let first = d.send("GET", list).bodyText
+        XCTAssertEqual(d.send("GET", list).bodyText, first)
+        let changed = d.send(
+            "POST", "/_mock/sessions/\(seedSession)/threads/\(seedChild)/status", body: #"{"status": "running"}"#)
+        XCTAssertEqual(changed.status, 200)
+        let after = try d.json("GET", list)
+        XCTAssertEqual(after["data"]!.arrayValue![1]["status"], "running")
+        XCTAssertNotEqual(d.send("GET", list).bodyText, first)
+        XCTAssertEqual(try d.json("GET", list + "?limit=1")["has_more"], true)
+        XCTAssertEqual(try d.json("GET", list)["has_more"], false)
+        let created = try d.json("POST", "/v1/sessions", body: #"{"agent":"agent_019f000000000000000000000000001a"}"#)
+        let other = try d.json("GET", "/v1/sessions/\(created["id"]!.stringValue!)/threads")
+        XCTAssertEqual(other["data"]!.arrayValue!.count, 1)
+        XCTAssertEqual(try d.json("GET", list)["data"]!.arrayValue!.count, 2)
+        let page = try d.app.store.listThreads(sessionID: seedSession, page: PageRequest(query: Query()), statuses: [])
+        XCTAssertEqual(d.send("GET", list).body, ListBody.encode(page, id: \.id) { $0.bytes })
+    }
+
     func testSeedListMatchesTheSeedPageExample() throws {
         let d = try AppDriver()
         let r = d.send("GET", "/api/v1/cloud/sessions/\(seedSession)/threads")

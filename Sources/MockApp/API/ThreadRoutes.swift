@@ -11,13 +11,14 @@ struct ThreadRoutes: RouteCollection {
     func register(into routes: inout RouteTable.Builder) {
         let store = self.store
         let thread = "/sessions/{session_id}/threads/{thread_id}"
+        let threadPages = ListBodyCache<SessionThread>()
         routes.add("GET", "/sessions/{session_id}/threads") { ctx throws(APIError) in
             let page = try PageRequest(query: ctx.query)
             let statuses = try ListFilters.statuses(ctx.query)
             let found = try domain { () throws(DomainError) in
                 try store.listThreads(sessionID: ctx.param("session_id"), page: page, statuses: statuses)
             }
-            return .json(ListBody.encode(found, id: \.id) { $0.bytes })
+            return .json(threadPages.encode(found, id: \.id) { $0.bytes })
         }
         routes.add("GET", thread) { ctx throws(APIError) in
             .json(
