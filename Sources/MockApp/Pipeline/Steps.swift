@@ -11,6 +11,15 @@ struct StandardHeaders: PipelineStep {
 
     static func decorate(_ reply: Reply, requestID: String) -> Reply {
         func add(_ headers: inout HTTPHeaders, json: Bool) {
+            if headers.fields.isEmpty {
+                // Nothing to replace (most answers): the fields go in as `set` would leave them.
+                headers.reserveCapacity(json ? 4 : 3)
+                if json { headers.add("Content-Type", "application/json") }
+                headers.add("x-request-id", requestID)
+                headers.add("request-id", requestID)
+                headers.add("X-Mock-Version", MockVersion.current)
+                return
+            }
             headers.reserveCapacity(headers.fields.count + 4)
             if json && headers["Content-Type"] == nil { headers.set("Content-Type", "application/json") }
             headers.set("x-request-id", requestID)
