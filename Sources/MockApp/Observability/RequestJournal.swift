@@ -28,16 +28,16 @@ public final class RequestJournal {
         /// What this entry counts against the journal's byte budget.
         let cost: Int
 
-        init(seq: Int, ctx: RequestContext, receivedAt: Int64, bodyLimit: Int) {
-            let request = ctx.request
+        init(seq: Int, ctx: borrowing RequestContext, receivedAt: Int64, bodyLimit: Int) {
+            // Field by field: binding `ctx.request` to a name would copy the whole request.
             self.seq = seq
-            self.method = request.method
-            self.path = request.rawPath
-            self.rawQuery = request.rawQuery
-            self.headers = Self.redacted(request.headers)
+            self.method = ctx.request.method
+            self.path = ctx.request.rawPath
+            self.rawQuery = ctx.request.rawQuery
+            self.headers = Self.redacted(ctx.request.headers)
             self.requestID = ctx.requestID
             self.receivedAt = receivedAt
-            let body = request.body
+            let body = ctx.request.body
             bodyBytes = body.count
             bodyTruncated = body.count > bodyLimit
             var kept = 0

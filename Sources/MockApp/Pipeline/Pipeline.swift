@@ -36,13 +36,14 @@ struct Pipeline {
     init(_ steps: [PipelineStep], errors: ErrorAnswers) {
         var next: (RequestContext) -> Reply = { ctx in
             do throws(APIError) {
+                // An empty query decodes to the empty `Query` the context starts with: only
+                // a query string is worth a copy of the context.
+                guard ctx.route.takesBody, !ctx.request.rawQuery.isEmpty else { return try ctx.route.handler(ctx) }
                 var ctx = ctx
-                if ctx.route.takesBody {
-                    do throws(HTTPRequestError) {
-                        ctx.query = try Query(raw: ctx.request.rawQuery)
-                    } catch {
-                        throw APIError(error)
-                    }
+                do throws(HTTPRequestError) {
+                    ctx.query = try Query(raw: ctx.request.rawQuery)
+                } catch {
+                    throw APIError(error)
                 }
                 return try ctx.route.handler(ctx)
             } catch {
