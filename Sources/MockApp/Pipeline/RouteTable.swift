@@ -60,7 +60,7 @@ public struct RouteTable {
         let key = Resolutions.Key(method: request.method, path: request.rawPath)
         let route: Route
         let params: [String: String]
-        if let known = resolutions.found[key] {
+        if let known = resolutions.lookUp(key) {
             (route, params) = known
         } else {
             (route, params) = try match(request)
@@ -87,8 +87,21 @@ public struct RouteTable {
         }
         static let limit = 1024
         private(set) var found: [Key: (Route, [String: String])] = [:]
+        /// The last key looked up and its answer: a client polling one path asks the same
+        /// again and again, and comparing two keys is cheaper than hashing one.
+        private var last: (key: Key, value: (Route, [String: String]))?
 
-        func forgetAll() { found.removeAll() }
+        func forgetAll() {
+            found.removeAll()
+            last = nil
+        }
+
+        func lookUp(_ key: Key) -> (Route, [String: String])? {
+            if let last, last.key == key { return last.value }
+            guard let value = found[key] else { return nil }
+            last = (key, value)
+            return value
+        }
 
         func remember(_ key: Key, _ value: (Route, [String: String])) {
             guard found[key] == nil else { return }
