@@ -240,9 +240,33 @@ final class MaskedFastPathTests: XCTestCase {
             var copy = value
             let quick = copy.withUTF8 { Secrets.maskedPrintableASCII($0) }
             XCTAssertEqual(quick, Secrets.maskedByCharacters(value), "value '\(value)'")
+            XCTAssertTrue(Secrets.masked(value, is: Secrets.maskedByCharacters(value)), "value '\(value)'")
+            let other = pieces[Int(rng.next() % UInt64(pieces.count))] + " " + value
+            XCTAssertEqual(
+                Secrets.masked(other, is: Secrets.masked(value)), Secrets.masked(other) == Secrets.masked(value),
+                "values '\(other)' and '\(value)'")
         }
         var tab = "Bearer\ttok_0123456789abcdef"
         XCTAssertNil(tab.withUTF8 { Secrets.maskedPrintableASCII($0) })
         XCTAssertEqual(Secrets.masked("Bearer \u{e9}\u{301}0123456789abcd"), "Bearer …abcd")
+        XCTAssertTrue(Secrets.masked("Bearer \u{e9}\u{301}0123456789abcd", is: "Bearer …abcd"))
+    }
+
+    /// Consecutive entries share their redacted headers only when they would be the same.
+    func testTheJournalSharesHeadersOnlyWhenTheyAreTheSame() throws {
+        let d = try AppDriver()
+        let list = "/v1/sessions/\(seedSession)/threads"
+        d.send("GET", list, token: "tok_0123456789abcdef")
+        d.send("GET", list, token: "tok_0123456789abcdef")
+        d.send("GET", list, token: "tok_0123456789abcxyz")
+        d.send("GET", list, token: "tok_0123456789abcxyz", headers: [("X-Trace", "1")])
+        d.send("GET", list, token: "tok_0123456789abcxyz", headers: [("X-Trace", "2")])
+        let shown = d.app.journal.entries.map { $0.headers.fields.map { "\($0.name): \($0.value)" } }
+        XCTAssertEqual(shown.count, 5)
+        XCTAssertEqual(shown[0], shown[1])
+        XCTAssertTrue(shown[1].contains("Authorization: Bearer …cdef"))
+        XCTAssertTrue(shown[2].contains("Authorization: Bearer …cxyz"))
+        XCTAssertTrue(shown[3].contains("X-Trace: 1"))
+        XCTAssertTrue(shown[4].contains("X-Trace: 2"))
     }
 }

@@ -28,13 +28,13 @@ public final class RequestJournal {
         /// What this entry counts against the journal's byte budget.
         let cost: Int
 
-        init(seq: Int, ctx: borrowing RequestContext, receivedAt: Int64, bodyLimit: Int) {
+        init(seq: Int, ctx: borrowing RequestContext, headers: HTTPHeaders, receivedAt: Int64, bodyLimit: Int) {
             // Field by field: binding `ctx.request` to a name would copy the whole request.
             self.seq = seq
             self.method = ctx.request.method
             self.path = ctx.request.rawPath
             self.rawQuery = ctx.request.rawQuery
-            self.headers = Self.redacted(ctx.request.headers)
+            self.headers = headers
             self.requestID = ctx.requestID
             self.receivedAt = receivedAt
             let body = ctx.request.body
@@ -74,6 +74,19 @@ public final class RequestJournal {
                 shown.add(f.name, i >= first && secret(f.name) ? Secrets.masked(f.value) : f.value)
             }
             return shown
+        }
+
+        /// Whether `shown` is what `redacted` makes of `headers`, found without making it.
+        static func redacts(_ headers: HTTPHeaders, to shown: HTTPHeaders) -> Bool {
+            guard headers.fields.count == shown.fields.count else { return false }
+            for (f, s) in zip(headers.fields, shown.fields) {
+                guard f.name == s.name else { return false }
+                let same =
+                    secretHeaders.contains { HTTPHeaders.sameName(f.name, $0) }
+                    ? Secrets.masked(f.value, is: s.value) : f.value == s.value
+                if !same { return false }
+            }
+            return true
         }
 
         public var json: JSON {
@@ -147,8 +160,13 @@ public final class RequestJournal {
 
     public var lastSeq: Int { nextSeq - 1 }
 
+    /// The headers of the last entry, as kept. A client's requests mostly carry the same
+    /// headers: an entry whose redacted headers would equal these shares them instead.
+    private var lastHeaders = HTTPHeaders()
+
     func begin(_ ctx: RequestContext, now: Int64) -> Entry {
-        let e = Entry(seq: nextSeq, ctx: ctx, receivedAt: now, bodyLimit: bodyLimit)
+        if !Entry.redacts(ctx.request.headers, to: lastHeaders) { lastHeaders = Entry.redacted(ctx.request.headers) }
+        let e = Entry(seq: nextSeq, ctx: ctx, headers: lastHeaders, receivedAt: now, bodyLimit: bodyLimit)
         nextSeq += 1
         storage.append(e)
         bytes += e.cost

@@ -35,55 +35,97 @@ public enum Secrets {
         return scheme.map { "\($0) \(shown)" } ?? shown
     }
 
-    /// `masked` on bytes, for the usual value (printable ASCII, where each byte is one
-    /// Character, so counting and splitting bytes is counting and splitting Characters):
-    /// the journal masks the `Authorization` of every request it records. Nil for any
-    /// other value. It follows `split(separator:maxSplits: 1, omittingEmptySubsequences: true)`:
-    /// leading spaces are skipped, the first word is the scheme only when something
-    /// follows the single space after it, and that remainder is kept whole.
-    static func maskedPrintableASCII(_ b: UnsafeBufferPointer<UInt8>) -> String? {
-        let space = UInt8(ascii: " ")
-        for byte in b where byte < 0x20 || byte > 0x7E { return nil }
-        let n = b.count
-        var start = 0
-        while start < n && b[start] == space { start += 1 }
-        var end = start
-        while end < n && b[end] != space { end += 1 }
-        // The scheme's bounds, when the value has two parts, and where the secret starts.
-        var scheme: Range<Int>? = nil
-        var secret = start..<n
-        if end < n && end + 1 < n {
-            scheme = start..<end
-            secret = (end + 1)..<n
-        } else if end < n {
-            secret = start..<end
+    /// Whether `masked(value)` is `shown`, without making the masked string when the value
+    /// is printable ASCII: the journal compares a request's credential with the previous
+    /// entry's masked one to share that entry's headers.
+    public static func masked(_ value: String, is shown: String) -> Bool {
+        var bytes = value
+        var expected = shown
+        let quick: Bool? = bytes.withUTF8 { b in
+            guard let mask = PrintableMask(b) else { return nil }
+            return expected.withUTF8 { mask.equals($0, of: b) }
         }
-        let ellipsis: StaticString = "…"
-        let redacted: StaticString = "[redacted]"
-        let long = secret.count >= 12
-        let size =
-            (scheme.map { $0.count + 1 } ?? 0)
-            + (long ? ellipsis.utf8CodeUnitCount + 4 : redacted.utf8CodeUnitCount)
-        return String(unsafeUninitializedCapacity: size) { out in
+        return quick ?? (maskedByCharacters(value) == shown)
+    }
+
+    /// `masked` on bytes, for the usual value (printable ASCII): the journal masks the
+    /// `Authorization` of every request it records. Nil for any other value.
+    static func maskedPrintableASCII(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let mask = PrintableMask(b) else { return nil }
+        return String(unsafeUninitializedCapacity: mask.size) { out in
             var i = 0
-            func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-                for byte in bytes {
+            mask.pieces(of: b) { piece in
+                for byte in piece {
                     out[i] = byte
                     i += 1
                 }
             }
-            if let scheme {
-                put(UnsafeBufferPointer(rebasing: b[scheme]))
-                out[i] = space
-                i += 1
-            }
-            if long {
-                put(UnsafeBufferPointer(start: ellipsis.utf8Start, count: ellipsis.utf8CodeUnitCount))
-                put(UnsafeBufferPointer(rebasing: b[(secret.upperBound - 4)..<secret.upperBound]))
-            } else {
-                put(UnsafeBufferPointer(start: redacted.utf8Start, count: redacted.utf8CodeUnitCount))
-            }
             return i
+        }
+    }
+
+    /// How a printable ASCII value is masked, where each byte is one Character, so counting
+    /// and splitting bytes is counting and splitting Characters. It follows
+    /// `split(separator:maxSplits: 1, omittingEmptySubsequences: true)`: leading spaces are
+    /// skipped, the first word is the scheme only when something follows the single space
+    /// after it, and that remainder is kept whole.
+    struct PrintableMask {
+        /// The scheme's bytes, when the value has two parts.
+        var scheme: Range<Int>?
+        /// The secret's last four bytes, when it is long enough to show them.
+        var tail: Range<Int>?
+
+        static let space = UInt8(ascii: " ")
+        static let ellipsis: StaticString = "…"
+        static let redacted: StaticString = "[redacted]"
+
+        init?(_ b: UnsafeBufferPointer<UInt8>) {
+            for byte in b where byte < 0x20 || byte > 0x7E { return nil }
+            let n = b.count
+            var start = 0
+            while start < n && b[start] == Self.space { start += 1 }
+            var end = start
+            while end < n && b[end] != Self.space { end += 1 }
+            var secret = start..<n
+            if end < n && end + 1 < n {
+                scheme = start..<end
+                secret = (end + 1)..<n
+            } else if end < n {
+                secret = start..<end
+            }
+            if secret.count >= 12 { tail = (secret.upperBound - 4)..<secret.upperBound }
+        }
+
+        var size: Int {
+            (scheme.map { $0.count + 1 } ?? 0)
+                + (tail == nil ? Self.redacted.utf8CodeUnitCount : Self.ellipsis.utf8CodeUnitCount + 4)
+        }
+
+        /// The masked form's bytes, in order.
+        func pieces(of b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+            if let scheme {
+                body(UnsafeBufferPointer(rebasing: b[scheme]))
+                withUnsafePointer(to: Self.space) { body(UnsafeBufferPointer(start: $0, count: 1)) }
+            }
+            if let tail {
+                body(UnsafeBufferPointer(start: Self.ellipsis.utf8Start, count: Self.ellipsis.utf8CodeUnitCount))
+                body(UnsafeBufferPointer(rebasing: b[tail]))
+            } else {
+                body(UnsafeBufferPointer(start: Self.redacted.utf8Start, count: Self.redacted.utf8CodeUnitCount))
+            }
+        }
+
+        func equals(_ shown: UnsafeBufferPointer<UInt8>, of b: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard shown.count == size else { return false }
+            var i = 0
+            var same = true
+            pieces(of: b) { piece in
+                for byte in piece {
+                    if shown[i] != byte { same = false }
+                    i += 1
+                }
+            }
+            return same
         }
     }
 }
