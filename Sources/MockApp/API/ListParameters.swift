@@ -5,6 +5,11 @@ import MockJSON
 extension PageRequest {
     /// Reads `limit`, `order` and the cursor parameters of a list request.
     init(query: Query, defaultOrder: Order = .asc) throws(APIError) {
+        // No parameters (a plain list, the usual poll): the defaults, without looking for each.
+        if query.pairs.isEmpty {
+            self.init(order: defaultOrder)
+            return
+        }
         var limit = PageRequest.defaultLimit
         if let raw = query.first("limit") {
             // Digits only, so `1e3`, `2.0` and `+5` are refused like `abc`.
