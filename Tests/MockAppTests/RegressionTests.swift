@@ -270,3 +270,18 @@ final class MaskedFastPathTests: XCTestCase {
         XCTAssertTrue(shown[4].contains("X-Trace: 2"))
     }
 }
+
+final class IDFormatTests: XCTestCase {
+    /// An id is the prefix, `_`, then both words as 16 lowercase hex digits each, leading zeros kept.
+    func testIDsWriteBothWordsInFullHex() {
+        var rng = SplitMix64(seed: 3)
+        let words: [UInt64] = [0, 1, 0xF, 0x0123_4567_89AB_CDEF, .max] + (0..<200).map { _ in rng.next() }
+        func hex(_ w: UInt64) -> String {
+            let digits = String(w, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        for (high, low) in zip(words, words.reversed()) {
+            XCTAssertEqual(IDGenerator.id("req", high, low), "req_" + hex(high) + hex(low))
+        }
+    }
+}

@@ -59,10 +59,14 @@ public final class IDGenerator {
             }
             out[i] = UInt8(ascii: "_")
             i += 1
-            for n in 0..<32 {
-                let word = n < 16 ? high : low
-                out[i] = digits.utf8Start[Int((word >> UInt64(60 - (n % 16) * 4)) & 0xF)]
-                i += 1
+            // Each word from its top nibble down, with constant shifts (a loop per word).
+            for word in [high, low] {
+                var shift: UInt64 = 64
+                while shift > 0 {
+                    shift -= 4
+                    out[i] = digits.utf8Start[Int(truncatingIfNeeded: (word &>> shift) & 0xF)]
+                    i += 1
+                }
             }
             return i
         }
