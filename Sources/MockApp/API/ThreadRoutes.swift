@@ -18,7 +18,7 @@ struct ThreadRoutes: RouteCollection {
             let found = try domain { () throws(DomainError) in
                 try store.listThreads(sessionID: ctx.param("session_id"), page: page, statuses: statuses)
             }
-            return .json(threadPages.encode(found, id: \.id) { $0.bytes })
+            return .json(threadPages.encode(found, id: { $0.id }) { $0.bytes })
         }
         routes.add("GET", thread) { ctx throws(APIError) in
             .json(

@@ -78,12 +78,14 @@ public final class RequestJournal {
 
         /// Whether `shown` is what `redacted` makes of `headers`, found without making it.
         static func redacts(_ headers: HTTPHeaders, to shown: HTTPHeaders) -> Bool {
-            guard headers.fields.count == shown.fields.count else { return false }
-            for (f, s) in zip(headers.fields, shown.fields) {
-                guard f.name == s.name else { return false }
+            let given = headers.fields
+            let kept = shown.fields
+            guard given.count == kept.count else { return false }
+            for i in given.indices {
+                guard given[i].name == kept[i].name else { return false }
                 let same =
-                    secretHeaders.contains { HTTPHeaders.sameName(f.name, $0) }
-                    ? Secrets.masked(f.value, is: s.value) : f.value == s.value
+                    secretHeaders.contains { HTTPHeaders.sameName(given[i].name, $0) }
+                    ? Secrets.masked(given[i].value, is: kept[i].value) : given[i].value == kept[i].value
                 if !same { return false }
             }
             return true
