@@ -24,7 +24,9 @@ final class RequestDeadlines {
         var answering: Bool
     }
 
-    private var connections: [Int32: Connection] = [:]
+    /// By descriptor: descriptors are small numbers the kernel hands out again, so a
+    /// connection is found by indexing on each request, not by hashing.
+    private var connections: [Connection?] = []
     let limitMillis: Int
     private unowned let server: LibeventServer
     private var sweeper: OpaquePointer?
@@ -52,7 +54,7 @@ final class RequestDeadlines {
             { listener, fd, address, length, context in
                 guard let context else { return }
                 let deadlines = Unmanaged<RequestDeadlines>.fromOpaque(context).takeUnretainedValue()
-                deadlines.connections[fd] = Connection(since: LibeventServer.monotonicMillis(), answering: false)
+                deadlines.note(fd, Connection(since: LibeventServer.monotonicMillis(), answering: false))
                 deadlines.evhttpAccept?(listener, fd, address, length, deadlines.evhttpContext)
             }, Unmanaged.passUnretained(self).toOpaque())
         let period = max(100, min(1000, limitMillis / 4))
@@ -69,22 +71,33 @@ final class RequestDeadlines {
 
     /// A request arrived whole on `fd`: its answer is being produced.
     func answering(_ fd: Int32) {
-        connections[fd]?.answering = true
+        guard fd >= 0, Int(fd) < connections.count, connections[Int(fd)] != nil else { return }
+        connections[Int(fd)]!.answering = true
     }
 
     /// The answer on `fd` went out: the next request's deadline starts now.
     func answered(_ fd: Int32) {
-        guard connections[fd] != nil else { return }
-        connections[fd] = Connection(since: LibeventServer.monotonicMillis(), answering: false)
+        guard fd >= 0, Int(fd) < connections.count, connections[Int(fd)] != nil else { return }
+        connections[Int(fd)] = Connection(since: LibeventServer.monotonicMillis(), answering: false)
+    }
+
+    private func note(_ fd: Int32, _ connection: Connection) {
+        guard fd >= 0 else { return }
+        if Int(fd) >= connections.count {
+            connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count))
+        }
+        connections[Int(fd)] = connection
     }
 
     private func sweep() {
         let now = LibeventServer.monotonicMillis()
         var late: [Int32] = []
-        for (fd, c) in connections where !c.answering && now - c.since >= limitMillis { late.append(fd) }
+        for (fd, c) in connections.enumerated() {
+            if let c, !c.answering && now - c.since >= limitMillis { late.append(Int32(fd)) }
+        }
         var closed = 0
         for fd in late {
-            connections[fd] = nil
+            connections[Int(fd)] = nil
             // A descriptor evhttp has closed meanwhile fails here harmlessly (or was taken
             // by a newer connection, which its accept noted afresh).
             if shutdown(fd, Int32(SHUT_RDWR)) == 0 { closed += 1 }
