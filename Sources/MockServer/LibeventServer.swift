@@ -301,9 +301,32 @@ public final class LibeventServer: Scheduler {
             var address: UnsafeMutablePointer<CChar>?
             var port: UInt16 = 0
             evhttp_connection_get_peer(conn, &address, &port)
-            if let address { peer = String(cString: address) + ":" + String(port) }
+            if let address { peer = Self.peer(address, port) }
         }
         return HTTPRequest(method: method, target: target, headers: headers, body: body, peer: peer)
+    }
+
+    /// `address:port`, written into one string: joining the address, the colon and the
+    /// port's digits as strings made a string at each step.
+    static func peer(_ address: UnsafePointer<CChar>, _ port: UInt16) -> String {
+        let length = strlen(address)
+        return String(unsafeUninitializedCapacity: length + 6) { out in
+            var i = 0
+            while i < length {
+                out[i] = UInt8(bitPattern: address[i])
+                i += 1
+            }
+            out[i] = UInt8(ascii: ":")
+            i += 1
+            var divisor: UInt16 = 10000
+            while divisor > 1 && port / divisor == 0 { divisor /= 10 }
+            while divisor > 0 {
+                out[i] = UInt8(ascii: "0") + UInt8(port / divisor % 10)
+                i += 1
+                divisor /= 10
+            }
+            return i
+        }
     }
 
     func deliver(_ reply: Reply, for request: HTTPRequest, to req: OpaquePointer) {

@@ -318,3 +318,15 @@ final class LibeventServerTests: XCTestCase {
         XCTAssertEqual(answer.body, #"{"composed":"The server is shutting down."}"#)
     }
 }
+
+final class PeerTextTests: XCTestCase {
+    /// The peer is written as `address:port` with the port in plain decimal, whatever its length.
+    func testThePeerIsTheAddressAColonAndThePortInDecimal() {
+        for port: UInt16 in [0, 5, 10, 99, 100, 9999, 10000, 40000, 65535] {
+            for address in ["127.0.0.1", "::1", "fe80::1%eth0"] {
+                let text = address.withCString { LibeventServer.peer($0, port) }
+                XCTAssertEqual(text, address + ":" + String(port))
+            }
+        }
+    }
+}
