@@ -18,8 +18,9 @@ public enum StreamMode: Sendable {
 
 public typealias RouteHandler = (RequestContext) throws(APIError) -> Reply
 
-/// One route: what it matches, and what the pipeline needs to know about it.
-public struct Route {
+/// One route: what it matches, and what the pipeline needs to know about it. A class, so
+/// that each request's context holds a reference to it rather than a copy of its fields.
+public final class Route {
     public let method: String
     public let template: PathTemplate
     public let group: RouteGroup
