@@ -65,7 +65,10 @@ public final class MockApplication: Responder {
     /// swaps in a copy of it, so the fixture is read and checked only once.
     let resetTemplate: Store
     private(set) var routes = RouteTable()
-    private var pipelines: [RouteGroup: Pipeline] = [:]
+    /// One pipeline per group, held apart rather than in a dictionary: picking one is then a
+    /// branch, not a hash of the group on every request.
+    private var apiPipeline: Pipeline?
+    private var controlPipeline: Pipeline?
     let errors: ErrorAnswers
 
     /// Builds the app and loads `fixture`; a broken fixture throws and nothing is kept.
@@ -117,7 +120,7 @@ public final class MockApplication: Responder {
             ])
         let maxBody = config.maxBodyBytes
         let budgetCheck = BudgetCheck(budgets: config.budgets, store: store, hub: hub, journal: journal, faults: faults)
-        pipelines[.api] = Pipeline(
+        apiPipeline = Pipeline(
             [
                 StandardHeaders(), JournalStep(journal: journal, clock: clock),
                 FaultStep(faults: faults, errors: errors, scheduler: scheduler), BearerAuthentication(store: store),
@@ -126,7 +129,7 @@ public final class MockApplication: Responder {
                 },
                 budgetCheck,
             ], errors: errors)
-        pipelines[.control] = Pipeline(
+        controlPipeline = Pipeline(
             [
                 StandardHeaders(), AdminAuthentication(adminToken: config.adminToken),
                 BodyLimit(maxBytes: config.controlMaxBodyBytes) { size, limit in
@@ -168,7 +171,10 @@ public final class MockApplication: Responder {
             let requestID = clientID ?? (control ? controlIDs : apiRequestIDs).make("req")
             return StandardHeaders.decorate(errors.reply(APIError(error), requestID: requestID), requestID: requestID)
         }
-        return pipelines[ctx.route.group]!.run(ctx)
+        switch ctx.route.group {
+        case .api: return apiPipeline!.run(ctx)
+        case .control: return controlPipeline!.run(ctx)
+        }
     }
 
     public func unavailable(_ request: HTTPRequest, reason: String) -> HTTPResponse {
