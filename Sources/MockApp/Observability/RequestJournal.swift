@@ -64,8 +64,9 @@ public final class RequestJournal {
         /// Credentials are never kept: anyone who can read the journal could replay them.
         static let secretHeaders = ["Authorization", "Proxy-Authorization", "X-Mock-Admin-Token", "Cookie"]
 
+        static func secret(_ name: String) -> Bool { secretHeaders.contains { HTTPHeaders.sameName(name, $0) } }
+
         static func redacted(_ headers: HTTPHeaders) -> HTTPHeaders {
-            func secret(_ name: String) -> Bool { secretHeaders.contains { HTTPHeaders.sameName(name, $0) } }
             guard let first = headers.fields.firstIndex(where: { secret($0.name) }) else { return headers }
             // One pass from the first secret on, into storage of the right size.
             var shown = HTTPHeaders()
@@ -76,16 +77,16 @@ public final class RequestJournal {
             return shown
         }
 
-        /// Whether `shown` is what `redacted` makes of `headers`, found without making it.
-        static func redacts(_ headers: HTTPHeaders, to shown: HTTPHeaders) -> Bool {
+        /// Whether `shown` is what `redacted` makes of `headers`, found without making it;
+        /// `secret` says which of `shown`'s fields are credentials (their names are the same).
+        static func redacts(_ headers: HTTPHeaders, to shown: HTTPHeaders, secret: [Bool]) -> Bool {
             let given = headers.fields
             let kept = shown.fields
             guard given.count == kept.count else { return false }
             for i in given.indices {
                 guard given[i].name == kept[i].name else { return false }
                 let same =
-                    secretHeaders.contains { HTTPHeaders.sameName(given[i].name, $0) }
-                    ? Secrets.masked(given[i].value, is: kept[i].value) : given[i].value == kept[i].value
+                    secret[i] ? Secrets.masked(given[i].value, is: kept[i].value) : given[i].value == kept[i].value
                 if !same { return false }
             }
             return true
@@ -165,9 +166,14 @@ public final class RequestJournal {
     /// The headers of the last entry, as kept. A client's requests mostly carry the same
     /// headers: an entry whose redacted headers would equal these shares them instead.
     private var lastHeaders = HTTPHeaders()
+    /// Which of `lastHeaders` are credentials, found once when they were made.
+    private var lastSecret: [Bool] = []
 
     func begin(_ ctx: RequestContext, now: Int64) -> Entry {
-        if !Entry.redacts(ctx.request.headers, to: lastHeaders) { lastHeaders = Entry.redacted(ctx.request.headers) }
+        if !Entry.redacts(ctx.request.headers, to: lastHeaders, secret: lastSecret) {
+            lastHeaders = Entry.redacted(ctx.request.headers)
+            lastSecret = lastHeaders.fields.map { Entry.secret($0.name) }
+        }
         let e = Entry(seq: nextSeq, ctx: ctx, headers: lastHeaders, receivedAt: now, bodyLimit: bodyLimit)
         nextSeq += 1
         storage.append(e)
