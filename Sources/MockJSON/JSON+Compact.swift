@@ -81,7 +81,6 @@ struct CompactScanner {
     }
 
     mutating func number() -> Bool {
-        let start = pos
         func digits() -> Int {
             let s = pos
             while pos < bytes.count, bytes[pos] >= 48, bytes[pos] <= 57 { pos += 1 }

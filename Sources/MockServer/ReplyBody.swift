@@ -15,7 +15,10 @@ enum ReplyBody {
             return
         }
         let box = Lent(body)
-        // The box holds the array unchanged until it is released, so its storage stays put.
+        // The box holds the array unchanged until it is released, so its storage stays put:
+        // a native array's elements do not move while a reference to them is held and
+        // nothing writes to it. Formally the pointer outlives the closure that gave it;
+        // the lifetime it needs is the box's, which libevent's callback ends.
         let base = box.bytes.withUnsafeBytes { $0.baseAddress! }
         let context = Unmanaged.passRetained(box).toOpaque()
         let added = evbuffer_add_reference(

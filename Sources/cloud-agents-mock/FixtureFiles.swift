@@ -72,10 +72,24 @@ enum FixtureFiles {
         let size = Int(info.st_size)
         guard size > 0 else { return try parse([], name: path) }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED else {
-            throw LoadError(description: "\(path): cannot read the file")
+            // A file system that cannot map it: read it whole instead.
+            return try parse(read(fd, size: size, path: path), name: path)
         }
         defer { munmap(base, size) }
         return try parse(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size), name: path)
+    }
+
+    /// `size` bytes from `fd`, read into one buffer.
+    static func read(_ fd: Int32, size: Int, path: String) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, size - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw LoadError(description: "\(path): cannot read the file") }
+            done += n
+        }
+        return bytes
     }
 
     static func parse(_ bytes: [UInt8], name: String) throws -> JSON {

@@ -46,7 +46,8 @@ final class StubResponder: Responder {
             return .response(HTTPResponse(status: 201, headers: headers, body: Array(text.utf8)))
         case "/big":
             // Past ReplyBody.lendFrom: lent to libevent, not copied.
-            return .response(HTTPResponse(status: 200, body: Self.bigBody))
+            // A copy of its own each time: a body freed too early must not survive in the static.
+            return .response(HTTPResponse(status: 200, body: Self.bigBody.map { $0 }))
         case "/later":
             return .deferred { [weak self] deliver in
                 self?.server?.schedule(after: 50) {

@@ -63,7 +63,7 @@ struct WorldRoutes: RouteCollection {
                 try store.appendSuppliedEvents(
                     sessionID: ctx.param("session_id"), threadID: ctx.param("thread_id"), items)
             }
-            return .json(201, ["data": .array(stored.map(\.json))])
+            return .json(201, ListBody.data(stored))
         }
         routes.add("POST", thread + "/status") { ctx throws(APIError) in
             let change = try ctx.decode(StatusChange.init(body:), from: ctx.objectBody())

@@ -155,8 +155,7 @@ struct SuppliedEvent {
         if standard {
             return StoredEvent.make(id: id, type: type, thread: thread, createdAt: createdAt, tail: out[...])
         }
-        return StoredEvent.make(
-            id: id, type: type, sessionID: thread.sessionID, threadID: thread.id, createdAt: createdAt, encoded: out)
+        return StoredEvent.make(id: id, type: type, owner: thread.eventOwner, createdAt: createdAt, encoded: out)
     }
 
     /// A fixture event's stored tail written straight into the event: its other members'

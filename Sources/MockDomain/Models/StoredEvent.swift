@@ -63,7 +63,25 @@ public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
     static func make(id: String, type: String, thread: SessionThread, createdAt: Int64, tail: ArraySlice<UInt8>)
         -> StoredEvent
     {
-        make(id: id, type: type, owner: thread.eventOwner, createdAt: createdAt, headless: true, body: tail)
+        assert(standardHead(id: id, type: type, owner: thread.eventOwner))
+        return make(id: id, type: type, owner: thread.eventOwner, createdAt: createdAt, headless: true, body: tail)
+    }
+
+    /// Whether the head written from these fields is what the encoder writes (debug checks
+    /// of the callers that skip writing it).
+    static func standardHead(id: String, type: String, owner: EventOwner) -> Bool {
+        var raw: [UInt8] = []
+        writeHead(id: Array(id.utf8), type: type, owner: owner, into: &raw)
+        var encoded: [UInt8] = []
+        encoded.appendLiteral("{\"id\":")
+        JSON.writeString(id, into: &encoded)
+        encoded.appendLiteral(",\"type\":")
+        JSON.writeString(type, into: &encoded)
+        encoded.appendLiteral(",\"schema_version\":\"1.0\",\"session_id\":")
+        JSON.writeString(owner.sessionID, into: &encoded)
+        encoded.appendLiteral(",\"session_thread_id\":")
+        JSON.writeString(owner.threadID, into: &encoded)
+        return raw == encoded
     }
 
     private static func make(
@@ -80,7 +98,8 @@ public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
         id: String, type: String, thread: SessionThread, createdAt: Int64, tailCount: Int,
         write: (UnsafeMutableBufferPointer<UInt8>) -> Void
     ) -> StoredEvent {
-        make(
+        assert(standardHead(id: id, type: type, owner: thread.eventOwner))
+        return make(
             id: id, type: type, owner: thread.eventOwner, createdAt: createdAt, headless: true, bodyCount: tailCount,
             write: write)
     }
