@@ -8,7 +8,7 @@ import XCTest
 final class EventLogTests: XCTestCase {
     func event(_ i: Int, type: String) -> StoredEvent {
         StoredEvent.make(
-            id: "evt_\(i)", type: type, sessionID: "sess_1", threadID: "sthr_1", createdAt: Int64(i),
+            id: "evt_\(i)", type: type, owner: EventOwner(sessionID: "sess_1", threadID: "sthr_1"), createdAt: Int64(i),
             encoded: JSON.object([("id", .string("evt_\(i)")), ("type", .string(type))]).encoded())
     }
 

@@ -153,7 +153,8 @@ final class FrameFieldTests: XCTestCase {
     /// The frame writer is the last guard: whatever reaches it, a field never breaks its line.
     func testAFieldNeverBreaksItsLine() {
         let event = StoredEvent.make(
-            id: "evt_1\nevent: forged", type: "a\r\nid: evt_2", sessionID: "sess_1", threadID: "sthr_1", createdAt: 0,
+            id: "evt_1\nevent: forged", type: "a\r\nid: evt_2",
+            owner: EventOwner(sessionID: "sess_1", threadID: "sthr_1"), createdAt: 0,
             encoded: JSON.object([("k", 1)]).encoded())
         let frame = String(decoding: SSE.frame(event), as: UTF8.self)
         XCTAssertEqual(frame, "id: evt_1 event: forged\nevent: a  id: evt_2\ndata: {\"k\":1}\n\n")

@@ -120,16 +120,8 @@ struct SuppliedEvent {
         if !standard { estimate += 200 }
         out.reserveCapacity(estimate)
         if !standard {
-            out.appendLiteral("{\"id\":")
-            JSON.writeString(id, into: &out)
-            out.appendLiteral(",\"type\":")
-            JSON.writeString(type, into: &out)
-            out.appendLiteral(",\"schema_version\":")
-            schemaVersion.write(into: &out)
-            out.appendLiteral(",\"session_id\":")
-            JSON.writeString(thread.sessionID, into: &out)
-            out.appendLiteral(",\"session_thread_id\":")
-            JSON.writeString(thread.id, into: &out)
+            StoredEvent.writeEncodedHead(
+                id: id, type: type, schemaVersion: schemaVersion, owner: thread.eventOwner, into: &out)
         }
         switch rest {
         case .pairs(let pairs):

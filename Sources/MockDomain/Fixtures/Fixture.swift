@@ -95,7 +95,7 @@ public enum Fixture {
 
     /// About the export's encoded size, a little over: a world of a million events is
     /// written into one buffer reserved once, not grown (and copied) thirty times.
-    public static func exportSizeHint(_ store: Store) -> Int {
+    static func exportSizeHint(_ store: Store) -> Int {
         var size = 4096 + store.agents.count * 2048
         for session in store.sessions {
             size += 4096

@@ -21,38 +21,34 @@ struct IDTable {
     /// The position stored for `id`, if any; `isAt` says whether a stored position holds it.
     func position(of id: String, isAt: (Int) -> Bool) -> Int? {
         guard !slots.isEmpty else { return nil }
-        let h = Self.hash(id)
-        let tag = h & 0xFFFF_FFFF_0000_0000
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let slot = slots[i]
-            if slot == 0 { return nil }
-            if slot & 0xFFFF_FFFF_0000_0000 == tag {
-                let p = Int(slot & 0xFFFF_FFFF) - 1
-                if isAt(p) { return p }
-            }
-            i = (i + 1) & mask
-        }
+        return probe(Self.hash(id), isAt: isAt).found
     }
 
     /// Stores `position` under `hash`, unless `isAt` says a stored position already holds
     /// the same id: then that position, and nothing is stored. One probe for both.
     mutating func insert(hash h: UInt64, at position: Int, unlessAt isAt: (Int) -> Bool) -> Int? {
         if Self.capacity(for: count + 1) > slots.count { rehash(to: Self.capacity(for: count + 1)) }
+        let (found, empty) = probe(h, isAt: isAt)
+        if let found { return found }
+        slots[empty] = h & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(truncatingIfNeeded: position + 1))
+        count += 1
+        return nil
+    }
+
+    /// Walks from `hash`'s home slot: the stored position `isAt` accepts (among those whose
+    /// tag agrees), or else the empty slot that ends the walk. The table is never full.
+    private func probe(_ h: UInt64, isAt: (Int) -> Bool) -> (found: Int?, empty: Int) {
         let tag = h & 0xFFFF_FFFF_0000_0000
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while slots[i] != 0 {
             if slots[i] & 0xFFFF_FFFF_0000_0000 == tag {
                 let p = Int(slots[i] & 0xFFFF_FFFF) - 1
-                if isAt(p) { return p }
+                if isAt(p) { return (p, i) }
             }
             i = (i + 1) & mask
         }
-        slots[i] = tag | UInt64(UInt32(truncatingIfNeeded: position + 1))
-        count += 1
-        return nil
+        return (nil, i)
     }
 
     /// Stores `position` under `hash` (an id's). An id already present is not looked

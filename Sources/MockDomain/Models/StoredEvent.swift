@@ -35,19 +35,11 @@ public struct StoredEventHeader {
 /// about 200 bytes that the fields already say: that head is written again on the way out
 /// instead of being kept. The id is kept as bytes and made a String when asked for.
 public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
-    /// `encoded` is the whole event; its head is dropped when it is the standard one.
-    static func make(
-        id: String, type: String, sessionID: String, threadID: String, createdAt: Int64, encoded: [UInt8]
-    ) -> StoredEvent {
-        make(
-            id: id, type: type, owner: EventOwner(sessionID: sessionID, threadID: threadID), createdAt: createdAt,
-            encoded: encoded)
-    }
-
     static func make(id: String, type: String, thread: SessionThread, createdAt: Int64, json: JSON) -> StoredEvent {
         make(id: id, type: type, owner: thread.eventOwner, createdAt: createdAt, encoded: json.encoded())
     }
 
+    /// `encoded` is the whole event; its head is dropped when it is the standard one.
     static func make(id: String, type: String, owner: EventOwner, createdAt: Int64, encoded: [UInt8]) -> StoredEvent {
         var head: [UInt8] = []
         head.reserveCapacity(headSize(idCount: id.utf8.count, type: type, owner: owner))
@@ -73,15 +65,25 @@ public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
         var raw: [UInt8] = []
         writeHead(id: Array(id.utf8), type: type, owner: owner, into: &raw)
         var encoded: [UInt8] = []
-        encoded.appendLiteral("{\"id\":")
-        JSON.writeString(id, into: &encoded)
-        encoded.appendLiteral(",\"type\":")
-        JSON.writeString(type, into: &encoded)
-        encoded.appendLiteral(",\"schema_version\":\"1.0\",\"session_id\":")
-        JSON.writeString(owner.sessionID, into: &encoded)
-        encoded.appendLiteral(",\"session_thread_id\":")
-        JSON.writeString(owner.threadID, into: &encoded)
+        writeEncodedHead(id: id, type: type, schemaVersion: "1.0", owner: owner, into: &encoded)
         return raw == encoded
+    }
+
+    /// The head of an event as the encoder writes it, for any schema version: what a
+    /// head that is not the standard one is kept as (and what the standard one must equal).
+    static func writeEncodedHead(
+        id: String, type: String, schemaVersion: JSON, owner: EventOwner, into out: inout [UInt8]
+    ) {
+        out.appendLiteral("{\"id\":")
+        JSON.writeString(id, into: &out)
+        out.appendLiteral(",\"type\":")
+        JSON.writeString(type, into: &out)
+        out.appendLiteral(",\"schema_version\":")
+        schemaVersion.write(into: &out)
+        out.appendLiteral(",\"session_id\":")
+        JSON.writeString(owner.sessionID, into: &out)
+        out.appendLiteral(",\"session_thread_id\":")
+        JSON.writeString(owner.threadID, into: &out)
     }
 
     private static func make(
