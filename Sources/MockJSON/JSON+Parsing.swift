@@ -57,6 +57,34 @@ extension JSON {
         return try parser.parseDocument()
     }
 
+    /// The same, telling `progress` about the document while it is read: each member of
+    /// the top-level object once its value is complete, and each element of the top-level
+    /// array under `elementsOf` as soon as it is parsed, in order (a fixture's sessions can
+    /// be read while the rest of the file is still being parsed). Those elements are handed
+    /// over, not kept: in the document returned, each one's place holds `null`. A syntax
+    /// error still throws; what `progress` was told before it is then the start of a
+    /// document that does not exist.
+    public static func parse(
+        _ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = 256, keepingEncoded key: String? = nil,
+        elementsOf arrayKey: String, progress: (ParseProgress) -> Void
+    ) throws(JSONSyntaxError) -> JSON {
+        try withoutActuallyEscaping(progress) { (progress) throws(JSONSyntaxError) -> JSON in
+            var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+            parser.encodedKey = key
+            parser.handOutKey = arrayKey
+            parser.progress = progress
+            return try parser.parseDocument()
+        }
+    }
+
+    /// What `parse(_:maxDepth:keepingEncoded:elementsOf:progress:)` reports as it goes.
+    public enum ParseProgress {
+        /// A member of the top-level object, complete.
+        case member(String, JSON)
+        /// The next element of the top-level array under `elementsOf`.
+        case element(JSON)
+    }
+
     public static func parse(_ text: String) throws(JSONSyntaxError) -> JSON {
         try parse(Array(text.utf8))
     }
@@ -89,6 +117,10 @@ private struct JSONParser {
     var scratch: [UInt8] = []
     /// Objects and arrays below the top level are kept as their bytes (`openedOneLevel`).
     var shallow = false
+    /// Told of the top-level object's members, and of the elements of its array under
+    /// `handOutKey`, as they are read.
+    var progress: ((JSON.ParseProgress) -> Void)?
+    var handOutKey: String?
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -182,7 +214,10 @@ private struct JSONParser {
             pos += 1
             skipSpace()
             let value: JSON
-            if let encodedKey, key == encodedKey, pos < bytes.count, bytes[pos] == UInt8(ascii: "[") {
+            let topLevel = depth == 1 && progress != nil
+            if topLevel, key == handOutKey, pos < bytes.count, bytes[pos] == UInt8(ascii: "[") {
+                value = try parseArray(keepingEncoded: key == encodedKey, handingOut: true)
+            } else if let encodedKey, key == encodedKey, pos < bytes.count, bytes[pos] == UInt8(ascii: "[") {
                 value = try parseArray(keepingEncoded: true)
             } else {
                 value = try parseValue()
@@ -198,6 +233,7 @@ private struct JSONParser {
                 throw duplicate(key, at: keyOffset)
             }
             pairs.append((key, value))
+            if topLevel { progress?(.member(key, value)) }
             skipSpace()
             guard pos < bytes.count else { throw fail("unexpected end of input in an object") }
             if bytes[pos] == UInt8(ascii: ",") {
@@ -212,7 +248,7 @@ private struct JSONParser {
         }
     }
 
-    mutating func parseArray(keepingEncoded: Bool = false) throws(JSONSyntaxError) -> JSON {
+    mutating func parseArray(keepingEncoded: Bool = false, handingOut: Bool = false) throws(JSONSyntaxError) -> JSON {
         try enter()
         defer { depth -= 1 }
         pos += 1
@@ -231,6 +267,10 @@ private struct JSONParser {
                 pos = end
             } else {
                 items.append(try parseValue())
+            }
+            if handingOut {
+                progress?(.element(items[items.count - 1]))
+                items[items.count - 1] = .null
             }
             skipSpace()
             guard pos < bytes.count else { throw fail("unexpected end of input in an array") }

@@ -32,6 +32,11 @@ public struct JSONPath: Equatable, Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// Makes the last component index `i` (in place when this path's storage is its own).
+    mutating func setLastIndex(_ i: Int) {
+        components[components.count - 1] = .index(i)
+    }
+
     public var isRoot: Bool { components.isEmpty }
 
     public var description: String {
@@ -199,4 +204,22 @@ public struct JSONObjectReader {
         let base = path.key(key)
         return items.enumerated().map { ($0.element, base.index($0.offset)) }
     }
+
+    /// `body` for each element of the array under `key` (absent: none) with its path. One
+    /// path is reused from element to element: a million fixture events are not each given
+    /// a path of their own, which only an error would show.
+    public func forEach(
+        in key: String, expected: String = "an array", _ body: (JSON, JSONPath) throws(JSONReadError) -> Void
+    ) throws(JSONReadError) {
+        guard let v = self[key] else { return }
+        guard case .array(let items) = v else { throw wrongType(key, expected, v) }
+        var elementPath = path.key(key).index(0)
+        for (i, item) in items.enumerated() {
+            elementPath.setLastIndex(i)
+            try body(item, elementPath)
+        }
+    }
+
+    /// How many elements the array under `key` has (0 when absent or not an array).
+    public func count(in key: String) -> Int { self[key]?.arrayValue?.count ?? 0 }
 }

@@ -153,14 +153,16 @@ struct CloudAgentsMock: ParsableCommand {
     /// Reads the fixture files and builds the application; the document is dropped on return.
     func loadApplication(config: inout AppConfig, clock: MockClock, logger: Logger) throws -> MockApplication {
         let fixture: JSON
+        let sessionsRead: SessionReadAhead.Sessions?
         do {
-            (fixture, config.fixtureSource) = try FixtureFiles.load(path: fixtures)
+            (fixture, config.fixtureSource, sessionsRead) = try FixtureFiles.load(path: fixtures, clock: clock)
         } catch let error as FixtureFiles.LoadError {
             Console.error("cloud-agents-mock: \(error.description)\n")
             throw ExitCode(2)
         }
         do {
-            return try MockApplication(config: config, fixture: fixture, clock: clock, logger: logger)
+            return try MockApplication(
+                config: config, fixture: fixture, sessionsRead: sessionsRead, clock: clock, logger: logger)
         } catch {
             Console.error("cloud-agents-mock: \(config.fixtureSource): \(error.path): \(error.message)\n")
             throw ExitCode(2)

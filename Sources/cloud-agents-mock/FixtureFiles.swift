@@ -10,24 +10,32 @@ enum FixtureFiles {
         var description: String
     }
 
-    static func load(path: String?) throws -> (JSON, String) {
+    /// A file from this size on has its sessions read while it is parsed, on a second
+    /// thread (`SessionReadAhead`); smaller ones are read in less time than a thread takes
+    /// to start.
+    static let readAheadFrom = 1 << 20
+
+    /// The fixture document, where it came from, and its sessions if they were read
+    /// while it was parsed (`clock` is the world's: defaults are read from it).
+    static func load(path: String?, clock: MockClock) throws -> (JSON, String, SessionReadAhead.Sessions?) {
         guard let path else {
             guard let bytes = BundledResources.defaultFixtureBytes else {
                 throw LoadError(description: "the built-in default fixture is missing from this build")
             }
-            return (try parse(bytes, name: "(built-in default fixture)"), "(built-in default fixture)")
+            return (try parse(bytes, name: "(built-in default fixture)"), "(built-in default fixture)", nil)
         }
         var info = stat()
         guard stat(path, &info) == 0 else { throw LoadError(description: "\(path): no such file or folder") }
         if info.st_mode & S_IFMT != S_IFDIR {
-            return (try parseFile(path), path)
+            let (document, sessions) = try parseFile(path, readingAhead: info.st_size >= readAheadFrom, clock: clock)
+            return (document, path, sessions)
         }
         let names = try entries(of: path).filter { $0.hasSuffix(".json") }.sorted()
         guard !names.isEmpty else { throw LoadError(description: "\(path): the folder has no *.json fixture") }
         var merged: [String: [JSON]] = ["tokens": [], "agents": [], "sessions": []]
         for name in names {
             let file = path.hasSuffix("/") ? path + name : path + "/" + name
-            let doc = try parseFile(file)
+            let (doc, _) = try parseFile(file, readingAhead: false, clock: clock)
             guard case .object(let pairs) = doc else { throw LoadError(description: "\(file): $: expected an object") }
             for (key, value) in pairs {
                 guard merged[key] != nil else {
@@ -43,7 +51,7 @@ enum FixtureFiles {
             ("tokens", .array(merged["tokens"]!)), ("agents", .array(merged["agents"]!)),
             ("sessions", .array(merged["sessions"]!)),
         ])
-        return (doc, path)
+        return (doc, path, nil)
     }
 
     /// The names in a folder (no `.` or `..`).
@@ -63,20 +71,32 @@ enum FixtureFiles {
     /// A whole file parsed where it lies: mapped read-only, not copied into a buffer of
     /// its own first (a 300 MB fixture would cost 300 MB of fresh memory, zeroed and then
     /// filled, on the way to the ready line). The mapping is gone when this returns.
-    static func parseFile(_ path: String) throws -> JSON {
+    /// `readingAhead`: its sessions are read while it is parsed (`SessionReadAhead`) and
+    /// returned apart from the document; if that fails, the file is parsed again without.
+    static func parseFile(_ path: String, readingAhead: Bool, clock: MockClock) throws
+        -> (JSON, SessionReadAhead.Sessions?)
+    {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw LoadError(description: "\(path): cannot read the file") }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw LoadError(description: "\(path): cannot read the file") }
         let size = Int(info.st_size)
-        guard size > 0 else { return try parse([], name: path) }
+        guard size > 0 else { return (try parse([], name: path), nil) }
+        let whole = { (bytes: UnsafeBufferPointer<UInt8>) throws -> (JSON, SessionReadAhead.Sessions?) in
+            if readingAhead {
+                let readAhead = SessionReadAhead(clock: clock, bytes: bytes.count)
+                let document = try parse(bytes, name: path, readAhead: readAhead)
+                if let sessions = readAhead.finish() { return (document, sessions) }
+            }
+            return (try parse(bytes, name: path), nil)
+        }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED else {
             // A file system that cannot map it: read it whole instead.
-            return try parse(read(fd, size: size, path: path), name: path)
+            return try read(fd, size: size, path: path).withUnsafeBufferPointer { try whole($0) }
         }
         defer { munmap(base, size) }
-        return try parse(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size), name: path)
+        return try whole(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size))
     }
 
     /// `size` bytes from `fd`, read into one buffer.
@@ -96,10 +116,18 @@ enum FixtureFiles {
         try bytes.withUnsafeBufferPointer { try parse($0, name: name) }
     }
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws -> JSON {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, name: String, readAhead: SessionReadAhead? = nil) throws
+        -> JSON
+    {
         do {
-            return try JSON.parse(bytes, maxDepth: Fixture.maxDepth, keepingEncoded: "events")
+            guard let readAhead else {
+                return try JSON.parse(bytes, maxDepth: Fixture.maxDepth, keepingEncoded: "events")
+            }
+            return try JSON.parse(
+                bytes, maxDepth: Fixture.maxDepth, keepingEncoded: "events", elementsOf: "sessions",
+                progress: readAhead.observe)
         } catch {
+            readAhead?.cancel()
             throw LoadError(description: "\(name): $: not valid JSON: \(error.description)")
         }
     }

@@ -72,9 +72,12 @@ public final class MockApplication: Responder {
     let errors: ErrorAnswers
 
     /// Builds the app and loads `fixture`; a broken fixture throws and nothing is kept.
-    public init(config: AppConfig, fixture: JSON, clock: MockClock = MockClock(), logger: Logger? = nil)
-        throws(FixtureError)
-    {
+    /// `sessionsRead` are its sessions if they were read while it was parsed.
+    public init(
+        config: AppConfig, fixture: JSON, sessionsRead: SessionReadAhead.Sessions? = nil,
+        clock: MockClock = MockClock(),
+        logger: Logger? = nil
+    ) throws(FixtureError) {
         self.config = config
         self.clock = clock
         self.ids = IDGenerator(seed: config.seed, clock: clock)
@@ -87,7 +90,7 @@ public final class MockApplication: Responder {
         let logger = logger ?? Logger(label: "cloud-agents-mock")
         self.logger = logger
         self.errors = ErrorAnswers(logger: logger)
-        self.store = try Fixture.load(fixture, clock: clock, ids: ids)
+        self.store = try Fixture.load(fixture, clock: clock, ids: ids, sessionsRead: sessionsRead)
         for token in config.tokens { store.addToken(token) }
         resetTemplate = store.clone()
         store.observer = hub

@@ -8,10 +8,14 @@ import MockJSON
 public enum Fixture {
     /// Builds a new store from `document`, or throws the first problem found.
     /// Nothing is half-loaded: the caller swaps the result in only on success.
-    public static func load(_ document: JSON, clock: MockClock, ids: IDGenerator) throws(FixtureError) -> Store {
+    /// `sessionsRead` are the document's sessions if they were read while it was parsed
+    /// (`SessionReadAhead`); the document then holds `null` in their places.
+    public static func load(
+        _ document: JSON, clock: MockClock, ids: IDGenerator, sessionsRead: SessionReadAhead.Sessions? = nil
+    ) throws(FixtureError) -> Store {
         var reader = FixtureReader(store: Store(clock: clock, ids: ids))
         do throws(JSONReadError) {
-            try reader.read(document)
+            try reader.read(document, sessionsRead: sessionsRead?.sessions)
         } catch {
             throw FixtureError(error)
         }

@@ -2,7 +2,7 @@ import MockJSON
 
 /// Reads one fixture document into a new store, part by part, with the JSON
 /// path of the first problem. Shapes and formats are checked here; how the parts
-/// relate is the store's rule (`Store.restore`).
+/// relate is the store's rule (`Store.restore`, `Store.settle`).
 struct FixtureReader {
     let store: Store
     /// Every id seen so far. Where an id was first used is only looked up when it
@@ -19,12 +19,17 @@ struct FixtureReader {
 
     init(store: Store) { self.store = store }
 
-    mutating func read(_ document: JSON) throws(JSONReadError) {
+    /// Reads `document`. With `sessionsRead`, its sessions were already read, in order, by
+    /// `SessionReadAhead` (which checked them as `readSession` does): they are taken as they
+    /// are and only the rest of the document is read here.
+    mutating func read(_ document: JSON, sessionsRead: [Session]? = nil) throws(JSONReadError) {
         self.document = document
-        let counts = Self.roughCounts(document)
-        seenIDs.reserve(counts.ids)
-        eventsRead.reserveCapacity(counts.events)
-        eventIDs.reserve(counts.events)
+        if sessionsRead == nil {
+            let counts = Self.roughCounts(document)
+            seenIDs.reserve(counts.ids)
+            eventsRead.reserveCapacity(counts.events)
+            eventIDs.reserve(counts.events)
+        }
         let root = try JSONObjectReader(document, at: .document)
         for (key, _) in root.pairs
         where !["tokens", "tokens_required", "agents", "sessions", "$schema", "description"].contains(key) {
@@ -36,7 +41,18 @@ struct FixtureReader {
             store.addToken(s)
         }
         if root["tokens_required"]?.boolValue == true { store.tokensRequired = true }
-        let agents = try root.array("agents")
+        try readAgents(try root.array("agents"))
+        let sessions = try root.array("sessions")
+        if let sessionsRead {
+            precondition(sessionsRead.count == sessions.count, "sessions read ahead are the document's")
+            for session in sessionsRead { store.insert(session) }
+        } else {
+            for (s, path) in sessions { store.insert(try readSession(s, path)) }
+        }
+    }
+
+    /// The roster (`$.agents`), then the agents' scripts.
+    mutating func readAgents(_ agents: [(JSON, JSONPath)]) throws(JSONReadError) {
         for (a, path) in agents {
             let agent = try readAgent(a, path)
             do throws(DomainError) {
@@ -51,7 +67,6 @@ struct FixtureReader {
             guard let source = a["script"] else { continue }
             store.agents[i].script = try scripts.read(source, at: path.key("script"))
         }
-        for (s, path) in try root.array("sessions") { try readSession(s, path) }
     }
 
     /// About how many ids the document holds (sessions, threads and messages; events), so
@@ -197,7 +212,8 @@ struct FixtureReader {
         return best
     }
 
-    mutating func readSession(_ value: JSON, _ path: JSONPath) throws(JSONReadError) {
+    /// A session and its threads, checked (`Store.settle`) but not yet in the store.
+    mutating func readSession(_ value: JSON, _ path: JSONPath) throws(JSONReadError) -> Session {
         let obj = try JSONObjectReader(value, at: path)
         let sid = try id(obj, prefix: "sess")
         let created = try time(obj, "created_at") ?? store.clock.now()
@@ -224,10 +240,11 @@ struct FixtureReader {
             if let wait { waits[i] = wait }
         }
         do throws(DomainError) {
-            try store.restore(session: session, waits: waits)
+            try Store.settle(session, waits: waits)
         } catch {
             throw .invalid(JSONPath(root: path.appending(error.param ?? "")), error.message)
         }
+        return session
     }
 
     mutating func readThread(_ value: JSON, _ path: JSONPath, session: Session) throws(JSONReadError)
@@ -278,9 +295,8 @@ struct FixtureReader {
                 name: try obj.string("name") ?? (role == .coordinator ? "" : agent.name), role: role, status: status,
                 stopReason: stopReason, createdByToolUseID: try obj.string("created_by_tool_use_id"),
                 archivedAt: archivedAt, createdAt: created, updatedAt: updated))
-        let events = try obj.array("events")
-        thread.log.reserve(events.count)
-        for (item, ep) in events {
+        thread.log.reserve(obj.count(in: "events"))
+        try obj.forEach(in: "events") { (item, ep) throws(JSONReadError) in
             // The event's shape and id format are the supplied-event rules (a document parsed
             // for speed keeps its events as bytes, read there); a fixture event must also
             // carry its id (an export writes them all), unique in the document.

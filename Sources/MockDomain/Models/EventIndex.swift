@@ -20,8 +20,13 @@ struct IDTable {
 
     /// The position stored for `id`, if any; `isAt` says whether a stored position holds it.
     func position(of id: String, isAt: (Int) -> Bool) -> Int? {
+        position(hash: Self.hash(id), isAt: isAt)
+    }
+
+    /// The same, for an id whose hash the caller has.
+    func position(hash h: UInt64, isAt: (Int) -> Bool) -> Int? {
         guard !slots.isEmpty else { return nil }
-        return probe(Self.hash(id), isAt: isAt).found
+        return probe(h, isAt: isAt).found
     }
 
     /// Stores `position` under `hash`, unless `isAt` says a stored position already holds
@@ -137,6 +142,13 @@ struct EventIndex {
         table.insert(hash: event.withIDBytes(IDTable.hash), at: position)
     }
 
+    /// Whether `events`, which this indexes, holds an event with `event`'s id.
+    func contains(idOf event: StoredEvent, in events: [StoredEvent]) -> Bool {
+        event.withIDBytes { id in
+            table.position(hash: IDTable.hash(id)) { events[$0].withIDBytes { $0.elementsEqual(id) } } != nil
+        }
+    }
+
     /// Records `event` unless `events` already holds its id: then that event's position.
     mutating func insertUnlessPresent(_ event: StoredEvent, at position: Int, in events: [StoredEvent]) -> Int? {
         event.withIDBytes { id in
@@ -163,4 +175,11 @@ struct IDSet {
         ids.append(id)
         return true
     }
+
+    func contains(_ id: String) -> Bool {
+        table.position(of: id) { ids[$0] == id } != nil
+    }
+
+    /// The ids, in the order they were added.
+    var all: [String] { ids }
 }

@@ -1,7 +1,7 @@
 import MockJSON
 
 /// Whole-world operations: reset and state import build a world aside and swap
-/// it in; fixtures enter a new world through `restore`, which holds the rules
+/// it in; fixtures enter a new world through `restore` and `settle`, which hold the rules
 /// that relate a session's threads.
 extension Store {
     /// Takes over another store's world in one step (reset, state import). Returns the
@@ -98,13 +98,15 @@ extension Store {
         agents.append(agent)
     }
 
-    /// Adds a session read from a fixture, after checking how its threads relate
+    /// Checks how the threads of a session read from a fixture relate
     /// (API.md section 10): one coordinator, listed first; a coordinator has no
     /// parent and is never archived; a child's parent is another thread of the
     /// session; a blocked thread waits on another thread of the session; mailbox
     /// senders are threads of the session. Errors name `threads[i]...`, relative
-    /// to the session.
-    func restore(session: Session, waits: [Int: WaitTarget]) throws(DomainError) {
+    /// to the session. Then puts the coordinator first and builds the session's log; the
+    /// caller inserts it. Touches no store: sessions are read on two threads at once
+    /// (`SessionReadAhead`).
+    static func settle(_ session: Session, waits: [Int: WaitTarget]) throws(DomainError) {
         let threads = session.threads
         let known = Set(threads.map(\.id))
         var coordinator: Int?
@@ -183,6 +185,5 @@ extension Store {
             session.threads.insert(threads[c], at: 0)
         }
         session.rebuildLog()
-        insert(session)
     }
 }

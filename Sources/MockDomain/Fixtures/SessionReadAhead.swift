@@ -1,0 +1,199 @@
+import MockJSON
+
+/// Reads a large fixture's sessions while its file is still being parsed, on a second
+/// thread, and on the parsing thread too once the parse is done. Each session's part of the
+/// document is let go as soon as it has been read. The two readers each keep their own
+/// ids; after both have finished, the ids of one are looked up in the other's.
+///
+/// The result is only a head start: `finish()` returns the sessions only when every one was
+/// read without a problem, no id was used twice, and `sessions` was the document's last
+/// member (so the roster the readers used was the whole one). Otherwise the caller parses
+/// and reads the document again the usual way, on one thread, which finds the same first
+/// problem with the same message as if this had never run.
+///
+/// Use: `observe` every report of `JSON.parse(_:maxDepth:keepingEncoded:elementsOf:progress:)`
+/// (with `elementsOf: "sessions"`), then `finish()`, and hand what it returns to
+/// `Fixture.load` with the document; on a syntax error, `cancel()`.
+public final class SessionReadAhead {
+    /// What the parsing thread and the worker share: the sessions handed out so far, the
+    /// next one to read, whether more may come, whether a reader met a problem.
+    struct Queue {
+        var sessions: [JSON] = []
+        var next = 0
+        var closed = false
+        var failed = false
+    }
+
+    /// What one reader read: its sessions by position in the document, and its ids.
+    struct Part {
+        var sessions: [(Int, Session)] = []
+        var reader: FixtureReader?
+    }
+
+    private let clock: MockClock
+    private let queue = Handoff(Queue())
+    /// The roster read from `$.agents`, which the readers look agents up in (read only).
+    private var roster: Store
+    private var worker: WorkerThread?
+    /// Written by the worker, read after it is joined.
+    private let workerPart = Box(Part())
+    /// The parse's members so far: set once `sessions` is complete, and when another
+    /// member follows it (the sessions may then have been read with a partial roster).
+    private var sessionsDone = false
+    private var unusable = false
+    /// About how many events each reader will read.
+    private let expectedEvents: Int
+
+    /// `bytes`: the document's size, from which each reader sizes its id tables once (about
+    /// an event per 300 bytes, half to each reader) instead of growing them as it goes.
+    public init(clock: MockClock, bytes: Int = 0) {
+        self.clock = clock
+        roster = Store(clock: clock, ids: IDGenerator(seed: 0, clock: clock))
+        expectedEvents = min(bytes / 300 / 2, 1 << 25)
+    }
+
+    /// One report from the parser.
+    public func observe(_ progress: JSON.ParseProgress) {
+        guard !unusable else { return }
+        switch progress {
+        case .member(let key, let value):
+            if sessionsDone {
+                unusable = true
+            } else if key == "sessions" {
+                sessionsDone = true
+            } else if key == "agents" {
+                readRoster(value)
+            }
+        case .element(let session):
+            if worker == nil {
+                let (queue, part, roster, events) = (queue, workerPart, roster, expectedEvents)
+                guard
+                    let started = WorkerThread({
+                        Self.read(from: queue, roster: roster, expecting: events, into: part)
+                    })
+                else {
+                    unusable = true
+                    return
+                }
+                worker = started
+            }
+            queue.update { $0.sessions.append(session) }
+        }
+    }
+
+    /// The parse failed: the worker stops after the session in hand.
+    public func cancel() {
+        queue.update {
+            $0.closed = true
+            $0.failed = true
+        }
+        worker?.join()
+        worker = nil
+    }
+
+    deinit { cancel() }
+
+    /// The roster, read as `Fixture.load` will read it; a problem there leaves the whole
+    /// document to the usual reading.
+    private func readRoster(_ agents: JSON) {
+        var reader = FixtureReader(store: roster)
+        do throws(JSONReadError) {
+            try reader.readAgents(try JSONObjectReader(.object([("agents", agents)]), at: .document).array("agents"))
+        } catch {
+            unusable = true
+        }
+    }
+
+    /// The sessions of a document, read ahead, in document order.
+    public struct Sessions {
+        let sessions: [Session]
+        public var count: Int { sessions.count }
+    }
+
+    /// After the parse: reads what is left on this thread as well, waits for the worker,
+    /// and returns every session of the document, or nil if the document must be read again.
+    public func finish() -> Sessions? {
+        guard let worker, !unusable else {
+            // Nothing was handed out (no sessions, or none in an array): nothing to read ahead.
+            cancel()
+            return unusable ? nil : Sessions(sessions: [])
+        }
+        queue.update { $0.closed = true }
+        let here = Box(Part())
+        Self.read(from: queue, roster: roster, expecting: expectedEvents, into: here)
+        worker.join()
+        self.worker = nil
+        let (failed, count) = queue.update { ($0.failed, $0.sessions.count) }
+        guard !failed, let mine = here.value.reader, let theirs = workerPart.value.reader,
+            !Self.overlap(mine, theirs)
+        else { return nil }
+        return Self.ordered([here.value, workerPart.value], count: count).map(Sessions.init)
+    }
+
+    /// Takes sessions from the queue until it is closed and empty, or a reader failed.
+    private static func read(from queue: Handoff<Queue>, roster: Store, expecting events: Int, into part: Box<Part>) {
+        var reader = FixtureReader(store: roster)
+        reader.eventsRead.reserveCapacity(events)
+        reader.eventIDs.reserve(events)
+        let sessionsPath = JSONPath.document.key("sessions")
+        while true {
+            let next = queue.wait { q -> (Int, JSON)?? in
+                if q.failed { return .some(nil) }
+                if q.next < q.sessions.count {
+                    // Taken out, so that it is freed once read.
+                    defer {
+                        q.sessions[q.next] = .null
+                        q.next += 1
+                    }
+                    return (q.next, q.sessions[q.next])
+                }
+                return q.closed ? .some(nil) : nil
+            }
+            guard let (i, value) = next else { break }
+            do throws(JSONReadError) {
+                part.value.sessions.append((i, try reader.readSession(value, sessionsPath.index(i))))
+            } catch {
+                queue.update { $0.failed = true }
+                return
+            }
+        }
+        part.value.reader = reader
+    }
+
+    /// Whether an id read by one reader was also read by the other. The events (the bulk)
+    /// are looked up on two threads, half each.
+    private static func overlap(_ a: FixtureReader, _ b: FixtureReader) -> Bool {
+        let (small, large) = a.eventsRead.count <= b.eventsRead.count ? (a, b) : (b, a)
+        for id in small.seenIDs.all where large.seenIDs.contains(id) { return true }
+        let half = small.eventsRead.count / 2
+        let secondHalf = Box(false)
+        let helper = WorkerThread {
+            secondHalf.value = overlap(small.eventsRead[half...], large)
+        }
+        if helper == nil { secondHalf.value = overlap(small.eventsRead[half...], large) }
+        let firstHalf = overlap(small.eventsRead[..<half], large)
+        helper?.join()
+        return firstHalf || secondHalf.value
+    }
+
+    private static func overlap(_ events: ArraySlice<StoredEvent>, _ reader: FixtureReader) -> Bool {
+        events.contains { reader.eventIDs.contains(idOf: $0, in: reader.eventsRead) }
+    }
+
+    /// The parts' sessions in document order; nil if one is missing.
+    private static func ordered(_ parts: [Part], count: Int) -> [Session]? {
+        var sessions = [Session?](repeating: nil, count: count)
+        for part in parts {
+            for (i, session) in part.sessions { sessions[i] = session }
+        }
+        let all = sessions.compactMap { $0 }
+        return all.count == count ? all : nil
+    }
+}
+
+/// A value shared with another thread by reference; reads and writes are ordered by the
+/// caller (a thread's writes are read after it is joined).
+final class Box<Value> {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
