@@ -138,6 +138,38 @@ final class ReadAheadTests: XCTestCase {
         XCTAssertTrue(usual(late).hasPrefix("{"), String(usual(late).prefix(200)))
     }
 
+    /// The readers keep only their events' hashes; ids are compared where hashes agree. Here
+    /// hashes are made to agree far more often than a real hash would.
+    func testEventIDsReadTwiceAreFoundAmongEqualHashes() {
+        func reader(_ ids: [Int], hash: (Int) -> UInt32) -> FixtureReader {
+            var reader = FixtureReader(store: Store(clock: clock, ids: IDGenerator(seed: 1, clock: clock)))
+            for i in ids {
+                reader.eventsRead.append(
+                    StoredEvent.make(
+                        id: "evt_\(i)", type: "t", owner: EventOwner(sessionID: "sess_1", threadID: "sthr_1"),
+                        createdAt: 0, encoded: JSON.object([("id", .string("evt_\(i)")), ("type", "t")]).encoded()))
+                reader.eventHashes.append(hash(i))
+            }
+            return reader
+        }
+        let hashes: [(String, (Int) -> UInt32)] = [
+            ("real", { UInt32(truncatingIfNeeded: IDTable.hash("evt_\($0)") >> 32) }),
+            ("eight values", { UInt32($0 % 8) << 24 }),
+            ("one value", { _ in 7 }),
+        ]
+        for (name, hash) in hashes {
+            let a = Array(0..<300)
+            let b = Array(300..<700)
+            XCTAssertFalse(SessionReadAhead.anyEventIDTwice([reader(a, hash: hash), reader(b, hash: hash)]), name)
+            XCTAssertTrue(SessionReadAhead.anyEventIDTwice([reader(a, hash: hash), reader(b + [0], hash: hash)]), name)
+            XCTAssertTrue(
+                SessionReadAhead.anyEventIDTwice([reader(a + [299], hash: hash), reader(b, hash: hash)]), name)
+            XCTAssertTrue(
+                SessionReadAhead.anyEventIDTwice([reader([], hash: hash), reader([5, 5], hash: hash)]), name)
+            XCTAssertFalse(SessionReadAhead.anyEventIDTwice([reader([], hash: hash), reader([5], hash: hash)]), name)
+        }
+    }
+
     func testASyntaxErrorStopsTheWorkerAndThrows() throws {
         let text = document(sessions: 40, events: 30)
         let broken = String(text.dropLast(40))

@@ -12,6 +12,11 @@ struct FixtureReader {
     /// other kinds, and are looked up in the events themselves, not kept again as Strings.
     var eventsRead: [StoredEvent] = []
     var eventIDs = EventIndex()
+    /// Set by `SessionReadAhead`: event ids are not looked up as they are read, only their
+    /// hashes kept (`eventHashes`, by position in `eventsRead`), and all of them are checked
+    /// at once when every reader is done.
+    var checksEventIDsLater = false
+    var eventHashes: [UInt32] = []
     /// Each event type's name, held once (`SuppliedEvent`'s `typeName`).
     var typeNames: [String: String] = [:]
     /// The document being read, for that look-up.
@@ -307,7 +312,9 @@ struct FixtureReader {
             }
             guard let eventID = event.id else { throw JSONReadError(path: ep.key("id"), problem: .missing) }
             let stored = event.stored(in: thread, now: created) { eventID }
-            if eventIDs.insertUnlessPresent(stored, at: eventsRead.count, in: eventsRead) != nil {
+            if checksEventIDsLater {
+                eventHashes.append(UInt32(truncatingIfNeeded: stored.withIDBytes(IDTable.hash) >> 32))
+            } else if eventIDs.insertUnlessPresent(stored, at: eventsRead.count, in: eventsRead) != nil {
                 throw duplicate(eventID, at: ep)
             }
             eventsRead.append(stored)

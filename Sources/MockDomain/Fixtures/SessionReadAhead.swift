@@ -133,8 +133,9 @@ public final class SessionReadAhead {
     /// Takes sessions from the queue until it is closed and empty, or a reader failed.
     private static func read(from queue: Handoff<Queue>, roster: Store, expecting events: Int, into part: Box<Part>) {
         var reader = FixtureReader(store: roster)
+        reader.checksEventIDsLater = true
         reader.eventsRead.reserveCapacity(events)
-        reader.eventIDs.reserve(events)
+        reader.eventHashes.reserveCapacity(events)
         let sessionsPath = JSONPath.document.key("sessions")
         while true {
             let next = queue.wait { q -> (Int, JSON)?? in
@@ -160,24 +161,70 @@ public final class SessionReadAhead {
         part.value.reader = reader
     }
 
-    /// Whether an id read by one reader was also read by the other. The events (the bulk)
-    /// are looked up on two threads, half each.
+    /// Whether an id read by one reader was also read by the other, or an event id was
+    /// read twice by either (the readers only kept the events' hashes).
     private static func overlap(_ a: FixtureReader, _ b: FixtureReader) -> Bool {
-        let (small, large) = a.eventsRead.count <= b.eventsRead.count ? (a, b) : (b, a)
+        let (small, large) = a.seenIDs.all.count <= b.seenIDs.all.count ? (a, b) : (b, a)
         for id in small.seenIDs.all where large.seenIDs.contains(id) { return true }
-        let half = small.eventsRead.count / 2
-        let secondHalf = Box(false)
-        let helper = WorkerThread {
-            secondHalf.value = overlap(small.eventsRead[half...], large)
-        }
-        if helper == nil { secondHalf.value = overlap(small.eventsRead[half...], large) }
-        let firstHalf = overlap(small.eventsRead[..<half], large)
-        helper?.join()
-        return firstHalf || secondHalf.value
+        return anyEventIDTwice([a, b])
     }
 
-    private static func overlap(_ events: ArraySlice<StoredEvent>, _ reader: FixtureReader) -> Bool {
-        events.contains { reader.eventIDs.contains(idOf: $0, in: reader.eventsRead) }
+    /// Every event's hash beside its place, sorted by hash (a radix sort, four passes of
+    /// eight bits: tens of milliseconds for a million, where looking each id up in a table as
+    /// it was read cost a cache miss per event); only events whose hashes are equal have
+    /// their ids compared.
+    static func anyEventIDTwice(_ readers: [FixtureReader]) -> Bool {
+        let total = readers.reduce(0) { $0 + $1.eventHashes.count }
+        guard total > 1 else { return false }
+        var keys = [UInt64](repeating: 0, count: total)
+        var scratch = [UInt64](repeating: 0, count: total)
+        var offsets: [Int] = []
+        var next = 0
+        for reader in readers {
+            offsets.append(next)
+            for hash in reader.eventHashes {
+                keys[next] = UInt64(hash) << 32 | UInt64(next)
+                next += 1
+            }
+        }
+        keys.withUnsafeMutableBufferPointer { keys in
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                var (from, to) = (keys, scratch)
+                for shift in stride(from: UInt64(32), to: 64, by: 8) {
+                    var starts = [Int](repeating: 0, count: 257)
+                    for key in from { starts[Int((key >> shift) & 0xFF) + 1] += 1 }
+                    for digit in 1...256 { starts[digit] += starts[digit - 1] }
+                    for key in from {
+                        let digit = Int((key >> shift) & 0xFF)
+                        to[starts[digit]] = key
+                        starts[digit] += 1
+                    }
+                    swap(&from, &to)
+                }
+                // Four passes: the sorted keys are back in `keys`.
+            }
+        }
+        func event(_ key: UInt64) -> StoredEvent {
+            let place = Int(key & 0xFFFF_FFFF)
+            let r = offsets.lastIndex { $0 <= place }!
+            return readers[r].eventsRead[place - offsets[r]]
+        }
+        var runStart = 0
+        for i in 1...total {
+            if i < total, keys[i] >> 32 == keys[runStart] >> 32 { continue }
+            // keys[runStart..<i] share a hash: compare their ids two by two (a run is short).
+            if i - runStart > 1 {
+                for x in runStart..<(i - 1) {
+                    let first = event(keys[x])
+                    for y in (x + 1)..<i {
+                        let same = first.withIDBytes { a in event(keys[y]).withIDBytes { a.elementsEqual($0) } }
+                        if same { return true }
+                    }
+                }
+            }
+            runStart = i
+        }
+        return false
     }
 
     /// The parts' sessions in document order; nil if one is missing.
