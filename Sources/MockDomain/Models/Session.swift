@@ -155,7 +155,7 @@ public final class Session {
         for key in keys {
             let event = threads[Int(key.thread)].log.events[Int(key.position)]
             log.append(event)
-            if event.type == "span.model_request_end" { usage.add(event.field("model_usage")) }
+            if event.endsModelRequest { usage.add(event.field("model_usage")) }
         }
         self.log = log
         self.usage = usage

@@ -69,11 +69,12 @@ final class Handoff<State> {
         changed.deallocate()
     }
 
-    /// Changes the state under the lock and wakes every waiter.
-    func update<R>(_ change: (inout State) -> R) -> R {
+    /// Changes the state under the lock and wakes every waiter; `waking: false` when the
+    /// change is nothing a waiter waits for (a wake-up costs the other thread a switch).
+    func update<R>(waking: Bool = true, _ change: (inout State) -> R) -> R {
         pthread_mutex_lock(mutex)
         defer {
-            pthread_cond_broadcast(changed)
+            if waking { pthread_cond_broadcast(changed) }
             pthread_mutex_unlock(mutex)
         }
         return change(&state)
