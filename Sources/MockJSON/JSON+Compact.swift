@@ -301,6 +301,43 @@ extension JSON {
         }
     }
 
+    /// Where the value of member `key` sits in compact object bytes whose members start at
+    /// `start` (just past the `{`, or at the `,` before a member), found without decoding
+    /// anything: `.found(range)`, `.absent`, or `.notCompact` when the bytes are not in the
+    /// encoder's form (a caller then parses them).
+    public static func compactMember(
+        _ key: UnsafeBufferPointer<UInt8>, in b: UnsafeBufferPointer<UInt8>, from start: Int
+    ) -> CompactLookup {
+        var pos = start
+        if pos < b.count, b[pos] == UInt8(ascii: ",") { pos += 1 }
+        if pos < b.count, b[pos] == UInt8(ascii: "}") { return .absent }
+        while pos < b.count {
+            guard b[pos] == UInt8(ascii: "\"") else { return .notCompact }
+            let keyStart = pos + 1
+            pos = endOfString(b, from: keyStart)
+            let found = UnsafeBufferPointer(rebasing: b[keyStart..<(pos - 1)])
+            guard pos < b.count, b[pos] == UInt8(ascii: ":") else { return .notCompact }
+            pos += 1
+            let valueStart = pos
+            pos = endOfValue(b, from: pos)
+            guard pos < b.count, pos > valueStart else { return .notCompact }
+            if found.count == key.count, found.elementsEqual(key) { return .found(valueStart..<pos) }
+            switch b[pos] {
+            case UInt8(ascii: ","): pos += 1
+            case UInt8(ascii: "}"): return .absent
+            default: return .notCompact
+            }
+        }
+        return .notCompact
+    }
+
+    /// What `compactMember(_:in:from:)` found.
+    public enum CompactLookup: Equatable {
+        case found(Range<Int>)
+        case absent
+        case notCompact
+    }
+
     /// Just past the closing quote of a string whose contents start at `i`.
     private static func endOfString(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> Int {
         var i = i

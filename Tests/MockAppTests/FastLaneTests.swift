@@ -102,6 +102,12 @@ final class FastLaneTests: XCTestCase {
             for event in events {
                 XCTAssertEqual(event.byteCount, event.bytes.count)
                 XCTAssertEqual(event.json.encoded(), event.bytes)
+                // Each field read alone is the field of the whole event, head or not.
+                guard case .object(let pairs) = event.json else { return XCTFail("\(event.id) is not an object") }
+                for (key, value) in pairs { XCTAssertEqual(event.field(key), value, "\(event.id).\(key)") }
+                for key in ["absent", "i", "ids", "content2", "type_", ""] {
+                    XCTAssertNil(event.field(key), "\(event.id).\(key)")
+                }
                 XCTAssertEqual(
                     store.sessions[0].log.position(of: event.id).map { store.sessions[0].log.events[$0].id }, event.id)
             }

@@ -30,6 +30,7 @@ struct SuppliedEvent {
         if case .encoded(let bytes) = value, let members = JSON.compactMembers(of: bytes) {
             // Only the few placed fields are decoded; the rest (the bulk) stays bytes.
             var placed: [(String, JSON)] = []
+            placed.reserveCapacity(Self.placedNames.count)
             var rest: [CompactMember] = []
             rest.reserveCapacity(members.count)
             for member in members {

@@ -192,17 +192,33 @@ public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
         (try? JSON.parse(bytes)) ?? .null
     }
 
-    /// One top-level field of the event, read without parsing the rest (nil when absent).
+    /// One top-level field of the event, read without parsing the rest (nil when absent):
+    /// the head's fields from the header, the others found in the stored bytes where they are.
     public func field(_ key: String) -> JSON? {
-        let bytes = self.bytes
-        guard let members = JSON.compactMembers(of: bytes) else { return json[key] }
-        var key = key
-        return key.withUTF8 { key in
-            for member in members where member.key.count == key.count && bytes[member.key].elementsEqual(key) {
-                return try? JSON.parse(Array(bytes[member.value]))
+        if header.headless {
+            switch key {
+            case "id": return .string(id)
+            case "type": return .string(header.type)
+            case "schema_version": return "1.0"
+            case "session_id": return .string(header.owner.sessionID)
+            case "session_thread_id": return .string(header.owner.threadID)
+            default: break
             }
-            return nil
         }
+        var key = key
+        let lookup = key.withUTF8 { key in
+            withUnsafeMutablePointerToElements { elements -> JSON?? in
+                let idCount = Int(header.idCount)
+                let own = UnsafeBufferPointer(start: elements + idCount, count: Int(header.count) - idCount)
+                // A headless event's bytes are its members past the head; others, the whole object.
+                switch JSON.compactMember(key, in: own, from: header.headless ? 0 : 1) {
+                case .found(let range): return .some(try? JSON.parse(Array(own[range])))
+                case .absent: return .some(nil)
+                case .notCompact: return nil
+                }
+            }
+        }
+        return lookup ?? json[key]
     }
 
     /// The standard head, as the encoder writes it (an event whose encoding starts
