@@ -31,7 +31,15 @@ public enum JSON: Equatable, Sendable {
 
     public subscript(key: String) -> JSON? {
         guard case .object(let pairs) = self else { return nil }
-        return pairs.first { $0.0 == key }?.1
+        return Self.member(key, in: pairs)
+    }
+
+    /// The value of `key` among an object's members. Lengths are compared first: two
+    /// different Strings are compared on the slow path even when their lengths differ, and
+    /// a fixture's million events are each looked up this way a dozen times.
+    static func member(_ key: String, in pairs: [(String, JSON)]) -> JSON? {
+        let length = key.utf8.count
+        return pairs.first { $0.0.utf8.count == length && $0.0 == key }?.1
     }
 
     public var stringValue: String? {

@@ -133,12 +133,12 @@ public struct JSONObjectReader {
 
     /// The raw value, nil when absent or null.
     public subscript(key: String) -> JSON? {
-        guard let v = pairs.first(where: { $0.0 == key })?.1, !v.isNull else { return nil }
+        guard let v = JSON.member(key, in: pairs), !v.isNull else { return nil }
         return v
     }
 
     /// The raw value, null included; nil only when absent.
-    public func raw(_ key: String) -> JSON? { pairs.first(where: { $0.0 == key })?.1 }
+    public func raw(_ key: String) -> JSON? { JSON.member(key, in: pairs) }
 
     /// Whether the key is present at all, null included.
     public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
