@@ -4,18 +4,56 @@
 /// thread, a deleted session), so a stream that reached the end ends.
 public final class EventLog {
     public internal(set) var events: [StoredEvent] = []
-    /// Position of each event id, for cursors and `Last-Event-ID`.
-    private var index = EventIndex()
-    /// Each type the log holds, in the order first seen, and the positions of its events,
-    /// ascending: a list filtered by type walks these, not the whole log (50,000 events
-    /// scanned for a rare type took 11 ms a page). A log has a handful of types, found by a
-    /// scan (a fixture's type names are shared Strings, equal at a glance); past
-    /// `scannedTypes` a dictionary finds them.
-    private var typeNames: [String] = []
-    private var positionsOfType: [[Int32]] = []
-    private var slotOfType: [String: Int] = [:]
-    private static let scannedTypes = 16
+    /// Where to find events by id and by type. One value, so that an append is one checked
+    /// access to the log's indexes, not one per table (the exclusivity checks of a class's
+    /// properties cost a quarter of an append, two million of which lead to a 1M-event
+    /// fixture's ready line).
+    private var indexes = Indexes()
     public internal(set) var closed = false
+
+    /// Position of each event id (for cursors and `Last-Event-ID`), and each type the log
+    /// holds, in the order first seen, with the positions of its events, ascending: a list
+    /// filtered by type walks these, not the whole log (50,000 events scanned for a rare
+    /// type took 11 ms a page). A log has a handful of types, found by a scan (a fixture's
+    /// type names are shared Strings, equal at a glance); past `scannedTypes` a dictionary
+    /// finds them.
+    private struct Indexes {
+        var ids = EventIndex()
+        var typeNames: [String] = []
+        var positionsOfType: [[Int32]] = []
+        var slotOfType: [String: Int] = [:]
+        static let scannedTypes = 16
+
+        /// Records `event`, to be appended at `position`.
+        mutating func record(_ event: StoredEvent, at position: Int) {
+            ids.insert(event, at: position)
+            let type = event.type
+            let slot: Int
+            if let known = self.slot(of: type) {
+                slot = known
+            } else {
+                slot = typeNames.count
+                typeNames.append(type)
+                positionsOfType.append([])
+                if typeNames.count > Self.scannedTypes {
+                    if slotOfType.isEmpty {
+                        for (i, name) in typeNames.enumerated() { slotOfType[name] = i }
+                    } else {
+                        slotOfType[type] = slot
+                    }
+                }
+            }
+            positionsOfType[slot].append(Int32(truncatingIfNeeded: position))
+        }
+
+        func slot(of type: String) -> Int? {
+            guard typeNames.count <= Self.scannedTypes else { return slotOfType[type] }
+            // Lengths first: two different Strings are compared slowly even when their
+            // lengths differ, and most types of a log differ in length.
+            let length = type.utf8.count
+            return typeNames.firstIndex { $0.utf8.count == length && $0 == type }
+        }
+    }
 
     init() {}
 
@@ -25,46 +63,20 @@ public final class EventLog {
     /// copied as it grows.
     func reserve(_ count: Int) {
         events.reserveCapacity(events.count + count)
-        index.reserve(events.count + count)
+        indexes.ids.reserve(events.count + count)
     }
 
     /// The position of the event with this id, if the log holds it.
-    public func position(of id: String) -> Int? { index.position(of: id, in: events) }
+    public func position(of id: String) -> Int? { indexes.ids.position(of: id, in: events) }
 
     func append(_ event: StoredEvent) {
-        index.insert(event, at: events.count)
-        let type = event.type
-        let slot: Int
-        if let known = self.slot(of: type) {
-            slot = known
-        } else {
-            slot = typeNames.count
-            typeNames.append(type)
-            positionsOfType.append([])
-            if typeNames.count > Self.scannedTypes {
-                if slotOfType.isEmpty {
-                    for (i, name) in typeNames.enumerated() { slotOfType[name] = i }
-                } else {
-                    slotOfType[type] = slot
-                }
-            }
-        }
-        positionsOfType[slot].append(Int32(truncatingIfNeeded: events.count))
+        indexes.record(event, at: events.count)
         events.append(event)
-    }
-
-    private func slot(of type: String) -> Int? {
-        guard typeNames.count <= Self.scannedTypes else { return slotOfType[type] }
-        // Lengths first: two different Strings are compared slowly even when their lengths
-        // differ, and most types of a log differ in length (two million appends on the way
-        // to the ready line of a million-event fixture, thread and session logs).
-        let length = type.utf8.count
-        return typeNames.firstIndex { $0.utf8.count == length && $0 == type }
     }
 
     /// The ascending positions of the events of any of `types` (a sorted union).
     func positions(ofTypes types: Set<String>) -> [Int32] {
-        let lists = types.compactMap { slot(of: $0).map { positionsOfType[$0] } }
+        let lists = types.compactMap { indexes.slot(of: $0).map { indexes.positionsOfType[$0] } }
         if lists.count <= 1 { return lists.first ?? [] }
         return lists.joined().sorted()
     }
@@ -74,10 +86,7 @@ public final class EventLog {
     func takeEvents() -> [StoredEvent] {
         let taken = events
         events = []
-        index = EventIndex()
-        typeNames = []
-        positionsOfType = []
-        slotOfType = [:]
+        indexes = Indexes()
         return taken
     }
 
@@ -85,10 +94,7 @@ public final class EventLog {
     func copy() -> EventLog {
         let log = EventLog()
         log.events = events
-        log.index = index
-        log.typeNames = typeNames
-        log.positionsOfType = positionsOfType
-        log.slotOfType = slotOfType
+        log.indexes = indexes
         log.closed = closed
         return log
     }
