@@ -175,3 +175,44 @@ final class FastLaneTests: XCTestCase {
         XCTAssertThrowsError(try JSON.parse(Array(deepObject.utf8), keepingEncoded: "events"))
     }
 }
+
+/// A session's usage read from the stored bytes of `model_usage` adds what reading the field
+/// as a value adds, whatever the field holds.
+final class UsageBytesTests: XCTestCase {
+    func testUsageFromBytesIsUsageFromTheValue() throws {
+        let usages = [
+            #"{"input_tokens":5,"output_tokens":7,"cache_creation_input_tokens":1,"cache_read_input_tokens":2}"#,
+            #"{"output_tokens":-3,"extra":{"input_tokens":100},"input_tokens":0}"#,
+            #"{"input_tokens":1.5,"output_tokens":1e3,"cache_read_input_tokens":"7"}"#,
+            #"{"input_tokens":99999999999999999999,"output_tokens":9223372036854775807}"#,
+            #"{"input_tokens":null,"output_tokens":[1],"cache_creation_input_tokens":true}"#,
+            #"{}"#, "5", "null", #""x""#, "[1,2]",
+        ]
+        let owner = EventOwner(sessionID: "sess_1", threadID: "sthr_1")
+        for usage in usages {
+            for head in [
+                #"{"id":"evt_1","type":"span.model_request_end","schema_version":"1.0","session_id":"sess_1","session_thread_id":"sthr_1","#,
+                #"{"id":"evt_1","type":"span.model_request_end","schema_version":"2.0","#,
+            ] {
+                let text = head + #""model_usage":"# + usage + #","created_at":"2026-06-15T08:00:00.000Z"}"#
+                let event = StoredEvent.make(
+                    id: "evt_1", type: "span.model_request_end", owner: owner, createdAt: 0,
+                    encoded: Array(text.utf8))
+                var fromBytes = Usage()
+                fromBytes.add(from: event)
+                fromBytes.add(from: event)
+                var fromValue = Usage()
+                fromValue.add(try JSON.parse(text)["model_usage"])
+                fromValue.add(try JSON.parse(text)["model_usage"])
+                XCTAssertEqual(fromBytes, fromValue, text)
+            }
+        }
+        // A usage worth counting was counted (the comparison above is not of two zeros).
+        var usage = Usage()
+        usage.add(
+            from: StoredEvent.make(
+                id: "evt_1", type: "span.model_request_end", owner: owner, createdAt: 0,
+                encoded: Array(#"{"id":"evt_1","model_usage":{"output_tokens":7}}"#.utf8)))
+        XCTAssertEqual(usage.counts, [0, 7, 0, 0])
+    }
+}

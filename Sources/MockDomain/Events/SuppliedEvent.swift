@@ -244,14 +244,20 @@ enum EventIDs {
 
     static func isWellFormed(_ s: String, prefix: String) -> Bool {
         var s = s
-        let head = prefix.utf8.count
+        var prefix = prefix
         return s.withUTF8 { bytes in
-            guard bytes.count > head + 1, bytes[head] == UInt8(ascii: "_"),
-                bytes.prefix(head).elementsEqual(prefix.utf8)
-            else { return false }
-            return bytes.allSatisfy {
-                $0 == 95 || $0 == 45 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+            prefix.withUTF8 { head in
+                guard bytes.count > head.count + 1, bytes[head.count] == UInt8(ascii: "_"),
+                    UnsafeBufferPointer(rebasing: bytes[..<head.count]).elementsEqual(head)
+                else { return false }
+                return idBytes.withUnsafeBufferPointer { allowed in bytes.allSatisfy { allowed[Int($0)] } }
             }
         }
+    }
+
+    /// The bytes an id may hold: letters, digits, '_' and '-' (a table: a million fixture
+    /// events each have an id of 30-odd bytes checked here).
+    private static let idBytes: [Bool] = (0..<256).map { c in
+        c == 95 || c == 45 || (48...57).contains(c) || (65...90).contains(c) || (97...122).contains(c)
     }
 }

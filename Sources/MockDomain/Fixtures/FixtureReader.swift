@@ -17,8 +17,9 @@ struct FixtureReader {
     /// at once when every reader is done.
     var checksEventIDsLater = false
     var eventHashes: [UInt32] = []
-    /// Each event type's name, held once (`SuppliedEvent`'s `typeName`).
-    var typeNames: [String: String] = [:]
+    /// Each event type's name, held once (`SuppliedEvent`'s `typeName`): the first few in a
+    /// list (found by a scan, lengths first, cheaper than hashing), the rest by dictionary.
+    var typeNames = TypeNames()
     /// The document being read, for that look-up.
     var document: JSON = .null
 
@@ -305,11 +306,7 @@ struct FixtureReader {
             // The event's shape and id format are the supplied-event rules (a document parsed
             // for speed keeps its events as bytes, read there); a fixture event must also
             // carry its id (an export writes them all), unique in the document.
-            let event = try SuppliedEvent(item, at: ep, thread: thread) { type in
-                if let name = typeNames[type] { return name }
-                if typeNames.count < 10_000 { typeNames[type] = type }
-                return type
-            }
+            let event = try SuppliedEvent(item, at: ep, thread: thread) { typeNames.shared($0) }
             guard let eventID = event.id else { throw JSONReadError(path: ep.key("id"), problem: .missing) }
             let stored = event.stored(in: thread, now: created) { eventID }
             if checksEventIDsLater {
@@ -346,5 +343,25 @@ struct FixtureReader {
             id: mid, fromThreadID: try obj.requiredString("from_thread_id"), toThreadID: thread.id,
             content: content, status: status,
             createdAt: try time(obj, "created_at") ?? thread.createdAt)
+    }
+}
+
+/// Event type names, each held once: a million events share a handful of Strings.
+struct TypeNames {
+    private var first: [String] = []
+    private var more: [String: String] = [:]
+
+    /// The name equal to `type` already held, else `type` (held from now on, up to 10,000).
+    mutating func shared(_ type: String) -> String {
+        let length = type.utf8.count
+        if let known = first.first(where: { $0.utf8.count == length && $0 == type }) { return known }
+        if first.count < 16 {
+            first.append(type)
+        } else if let known = more[type] {
+            return known
+        } else if more.count < 10_000 {
+            more[type] = type
+        }
+        return type
     }
 }

@@ -32,16 +32,47 @@ public struct Usage: Equatable, Sendable {
     public static let fields = [
         "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
     ]
+    static let fieldBytes = fields.map { Array($0.utf8) }
     public var counts: [Int] = [0, 0, 0, 0]
 
     mutating func add(_ modelUsage: JSON?) {
         for (i, key) in Self.fields.enumerated() {
-            // Saturating: a huge count in a recorded event must not stop the server.
-            if let n = modelUsage?[key]?.intValue {
-                let (sum, overflow) = counts[i].addingReportingOverflow(n)
-                counts[i] = overflow ? (n < 0 ? .min : .max) : sum
-            }
+            if let n = modelUsage?[key]?.intValue { add(n, at: i) }
         }
+    }
+
+    /// Adds `event`'s `model_usage`, read from its stored bytes where it can be (the
+    /// session log of a fixture's sessions is rebuilt with every event in it).
+    mutating func add(from event: StoredEvent) {
+        let counted = event.withField("model_usage") { value -> [Int?]? in
+            guard let value else { return [] }
+            // Not an object: no count (as `add(_:)` finds none).
+            guard value.first == UInt8(ascii: "{") else { return [] }
+            var found: [Int?] = []
+            for key in Self.fieldBytes {
+                switch key.withUnsafeBufferPointer({ JSON.compactMember($0, in: value, from: 1) }) {
+                case .found(let range): found.append(Self.integer(UnsafeBufferPointer(rebasing: value[range])))
+                case .absent: found.append(nil)
+                case .notCompact: return nil
+                }
+            }
+            return found
+        }
+        guard let counted = counted ?? nil else { return add(event.field("model_usage")) }
+        for (i, n) in counted.enumerated() { if let n { add(n, at: i) } }
+    }
+
+    /// Saturating: a huge count in a recorded event must not stop the server.
+    private mutating func add(_ n: Int, at i: Int) {
+        let (sum, overflow) = counts[i].addingReportingOverflow(n)
+        counts[i] = overflow ? (n < 0 ? .min : .max) : sum
+    }
+
+    /// The value's integer as `JSON.intValue` reads a number: digits with an optional '-',
+    /// within `Int` (nil for a fraction, an exponent, a string or anything else).
+    static func integer(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = bytes.first, first == UInt8(ascii: "-") || (48...57).contains(first) else { return nil }
+        return Int(String(decoding: bytes, as: UTF8.self))
     }
 
     public var json: JSON { .object(zip(Self.fields, counts).map { ($0, .int($1)) }) }
@@ -155,7 +186,7 @@ public final class Session {
         for key in keys {
             let event = threads[Int(key.thread)].log.events[Int(key.position)]
             log.append(event)
-            if event.endsModelRequest { usage.add(event.field("model_usage")) }
+            if event.endsModelRequest { usage.add(from: event) }
         }
         self.log = log
         self.usage = usage

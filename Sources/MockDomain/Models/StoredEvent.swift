@@ -205,20 +205,28 @@ public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
             default: break
             }
         }
+        let lookup: JSON?? = withField(key) { value in value.flatMap { try? JSON.parse(Array($0)) } }
+        guard let found = lookup else { return json[key] }
+        return found
+    }
+
+    /// `body` with the bytes of a top-level field's value where they are stored (nil when the
+    /// event has no such field). Not for the head's fields of a headless event (`field`).
+    /// Nil, without calling `body`, if the stored bytes cannot be read that way.
+    func withField<R>(_ key: String, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R? {
         var key = key
-        let lookup = key.withUTF8 { key in
-            withUnsafeMutablePointerToElements { elements -> JSON?? in
+        return key.withUTF8 { key in
+            withUnsafeMutablePointerToElements { elements -> R? in
                 let idCount = Int(header.idCount)
                 let own = UnsafeBufferPointer(start: elements + idCount, count: Int(header.count) - idCount)
                 // A headless event's bytes are its members past the head; others, the whole object.
                 switch JSON.compactMember(key, in: own, from: header.headless ? 0 : 1) {
-                case .found(let range): return .some(try? JSON.parse(Array(own[range])))
-                case .absent: return .some(nil)
+                case .found(let range): return body(UnsafeBufferPointer(rebasing: own[range]))
+                case .absent: return body(nil)
                 case .notCompact: return nil
                 }
             }
         }
-        return lookup ?? json[key]
     }
 
     /// The standard head, as the encoder writes it (an event whose encoding starts

@@ -88,7 +88,7 @@ extension Store {
         guard let session = sessionsByID[thread.sessionID] else { return }
         session.log.append(event)
         session.previews[event.id] = nil
-        if event.endsModelRequest { session.usage.add(event.field("model_usage")) }
+        if event.endsModelRequest { session.usage.add(from: event) }
         observer?.appended(event, to: session.log)
     }
 

@@ -22,7 +22,12 @@ public enum Timestamp {
     /// Parses RFC 3339 (`Z` or a numeric offset, any number of fraction digits,
     /// kept to milliseconds). Returns nil for anything else.
     public static func parse(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
+        var text = text
+        // The String's own bytes, not a copy: a fixture's million events each give a time or two.
+        return text.withUTF8 { parse($0) }
+    }
+
+    static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         func num(_ from: Int, _ count: Int) -> Int? {
             guard from + count <= b.count else { return nil }
             var v = 0
