@@ -43,6 +43,7 @@ struct CompactScanner {
     }
 
     /// Skips white space; the run before it goes to `out` first.
+    @inline(__always)
     mutating func space() {
         guard pos < bytes.count, Self.isSpace(bytes[pos]) else { return }
         flush()
