@@ -60,9 +60,14 @@ final class ReadAheadTests: XCTestCase {
         return (document, ahead.finish())
     }
 
+    /// The world's export; written on one thread and on two (as a large world's is), the same.
     func load(_ document: JSON, _ sessions: SessionReadAhead.Sessions? = nil) throws -> [UInt8] {
-        Fixture.encoded(
-            try Fixture.load(document, clock: clock, ids: IDGenerator(seed: 1, clock: clock), sessionsRead: sessions))
+        let store = try Fixture.load(
+            document, clock: clock, ids: IDGenerator(seed: 1, clock: clock), sessionsRead: sessions)
+        let one = Fixture.encoded(store)
+        XCTAssertEqual(Fixture.encoded(store, twoThreadsFrom: 0), one)
+        XCTAssertEqual(one, Fixture.export(store).encoded())
+        return one
     }
 
     /// The one-thread reading's result or error message.

@@ -48,7 +48,8 @@ public enum Fixture {
     /// The export encoded: the same bytes as `export(store).encoded()`, written straight
     /// into one buffer. A million events are not each copied into a value of their own
     /// first, and nothing in between is the size of the world.
-    public static func encoded(_ store: Store) -> [UInt8] {
+    public static func encoded(_ store: Store, twoThreadsFrom: Int = 200_000) -> [UInt8] {
+        if store.sessions.reduce(0, { $0 + $1.log.count }) >= twoThreadsFrom { return encodedOnTwoThreads(store) }
         var out: [UInt8] = []
         out.reserveCapacity(exportSizeHint(store))
         open(topPairs(store), into: &out)
@@ -73,6 +74,93 @@ public enum Fixture {
         }
         out.appendLiteral("]}")
         return out
+    }
+
+    /// A piece of the export: bytes as they are, or a thread's events, comma-separated.
+    private enum Piece {
+        case bytes([UInt8])
+        case events(SessionThread)
+    }
+
+    /// The same bytes as `encoded`, written on two threads into one buffer: the pieces are
+    /// laid out first (the small parts encoded, each thread's events only measured), then
+    /// each thread writes its half at its own place. A world of a million events is 465 MB
+    /// to write, half of it the kernel zeroing fresh pages: the two halves fault and copy at
+    /// once (if no second thread can be started, this one writes both). The world is only
+    /// read meanwhile: the event loop waits for this request.
+    private static func encodedOnTwoThreads(_ store: Store) -> [UInt8] {
+        var pieces: [Piece] = []
+        var text: [UInt8] = []
+        func cut() {
+            if !text.isEmpty { pieces.append(.bytes(text)) }
+            text = []
+        }
+        open(topPairs(store), into: &text)
+        text.appendLiteral(",\"sessions\":[")
+        for (i, session) in store.sessions.enumerated() {
+            if i > 0 { text.append(UInt8(ascii: ",")) }
+            open(sessionPairs(session), into: &text)
+            text.appendLiteral(",\"threads\":[")
+            for (j, thread) in session.threads.enumerated() {
+                if j > 0 { text.append(UInt8(ascii: ",")) }
+                open(threadPairs(thread), into: &text)
+                text.appendLiteral(",\"events\":[")
+                cut()
+                pieces.append(.events(thread))
+                text.appendLiteral("],\"mailbox\":")
+                mailbox(thread).write(into: &text)
+                text.append(UInt8(ascii: "}"))
+            }
+            text.appendLiteral("]}")
+        }
+        text.appendLiteral("]}")
+        cut()
+        let sizes = pieces.map { piece in
+            switch piece {
+            case .bytes(let b): b.count
+            case .events(let t): t.events.reduce(max(0, t.events.count - 1)) { $0 + $1.byteCount }
+            }
+        }
+        let total = sizes.reduce(0, +)
+        // The second half starts at the first piece past the middle.
+        var split = 0
+        var offset = 0
+        while split < pieces.count && offset < total / 2 {
+            offset += sizes[split]
+            split += 1
+        }
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let base = buffer.baseAddress!
+            let rest = pieces[split...]
+            let secondHalf = { precondition(write(rest, at: base + offset) == total - offset, "export measured wrong") }
+            let second = WorkerThread(secondHalf)
+            precondition(write(pieces[..<split], at: base) == offset, "an export piece was measured wrong")
+            if let second { second.join() } else { secondHalf() }
+            initialized = total
+        }
+    }
+
+    /// Writes `pieces` at `out`; the number of bytes written.
+    private static func write(_ pieces: ArraySlice<Piece>, at out: UnsafeMutablePointer<UInt8>) -> Int {
+        var at = 0
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(512)
+        for piece in pieces {
+            switch piece {
+            case .bytes(let b):
+                b.withUnsafeBufferPointer { (out + at).update(from: $0.baseAddress!, count: $0.count) }
+                at += b.count
+            case .events(let thread):
+                for (k, event) in thread.events.enumerated() {
+                    if k > 0 {
+                        out[at] = UInt8(ascii: ",")
+                        at += 1
+                    }
+                    at += event.write(to: out + at, scratch: &scratch)
+                }
+            }
+        }
+        return at
     }
 
     /// An object's opening brace and members, left open for more (never empty here).
