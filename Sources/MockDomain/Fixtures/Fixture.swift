@@ -46,34 +46,41 @@ public enum Fixture {
     }
 
     /// The export encoded: the same bytes as `export(store).encoded()`, written straight
-    /// into one buffer. A million events are not each copied into a value of their own
-    /// first, and nothing in between is the size of the world.
+    /// into one buffer of the exact size, measured first. A million events are not each
+    /// copied into a value of their own first, and nothing in between is the size of the
+    /// world. From `twoThreadsFrom` events on, two threads write it, half each: a world of a
+    /// million events is 465 MB to write, half of it the kernel zeroing fresh pages, and the
+    /// two halves fault and copy at once (if no second thread can be started, this one
+    /// writes both). The world is only read meanwhile: the event loop waits for this request.
     public static func encoded(_ store: Store, twoThreadsFrom: Int = 200_000) -> [UInt8] {
-        if store.sessions.reduce(0, { $0 + $1.log.count }) >= twoThreadsFrom { return encodedOnTwoThreads(store) }
-        var out: [UInt8] = []
-        out.reserveCapacity(exportSizeHint(store))
-        open(topPairs(store), into: &out)
-        out.appendLiteral(",\"sessions\":[")
-        for (i, session) in store.sessions.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            open(sessionPairs(session), into: &out)
-            out.appendLiteral(",\"threads\":[")
-            for (j, thread) in session.threads.enumerated() {
-                if j > 0 { out.append(UInt8(ascii: ",")) }
-                open(threadPairs(thread), into: &out)
-                out.appendLiteral(",\"events\":[")
-                for (k, event) in thread.events.enumerated() {
-                    if k > 0 { out.append(UInt8(ascii: ",")) }
-                    event.write(into: &out)
-                }
-                out.appendLiteral("],\"mailbox\":")
-                mailbox(thread).write(into: &out)
-                out.append(UInt8(ascii: "}"))
+        let pieces = layout(store)
+        let sizes = pieces.map { piece in
+            switch piece {
+            case .bytes(let b): b.count
+            case .events(let t): t.events.reduce(max(0, t.events.count - 1)) { $0 + $1.byteCount }
             }
-            out.appendLiteral("]}")
         }
-        out.appendLiteral("]}")
-        return out
+        let total = sizes.reduce(0, +)
+        let events = store.sessions.reduce(0) { $0 + $1.log.count }
+        // The second half starts at the first piece past the middle.
+        var split = pieces.count
+        var offset = total
+        if events >= twoThreadsFrom {
+            (split, offset) = (0, 0)
+            while split < pieces.count && offset < total / 2 {
+                offset += sizes[split]
+                split += 1
+            }
+        }
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            let rest = pieces[split...]
+            let secondHalf = { precondition(write(rest, at: base + offset) == total - offset, "export measured wrong") }
+            let second = rest.isEmpty ? nil : WorkerThread(secondHalf)
+            precondition(write(pieces[..<split], at: base) == offset, "an export piece was measured wrong")
+            if let second { second.join() } else if !rest.isEmpty { secondHalf() }
+            initialized = total
+        }
     }
 
     /// A piece of the export: bytes as they are, or a thread's events, comma-separated.
@@ -82,13 +89,9 @@ public enum Fixture {
         case events(SessionThread)
     }
 
-    /// The same bytes as `encoded`, written on two threads into one buffer: the pieces are
-    /// laid out first (the small parts encoded, each thread's events only measured), then
-    /// each thread writes its half at its own place. A world of a million events is 465 MB
-    /// to write, half of it the kernel zeroing fresh pages: the two halves fault and copy at
-    /// once (if no second thread can be started, this one writes both). The world is only
-    /// read meanwhile: the event loop waits for this request.
-    private static func encodedOnTwoThreads(_ store: Store) -> [UInt8] {
+    /// The export as pieces, in order: what is small encoded, each thread's events left to
+    /// be written where they go.
+    private static func layout(_ store: Store) -> [Piece] {
         var pieces: [Piece] = []
         var text: [UInt8] = []
         func cut() {
@@ -115,29 +118,7 @@ public enum Fixture {
         }
         text.appendLiteral("]}")
         cut()
-        let sizes = pieces.map { piece in
-            switch piece {
-            case .bytes(let b): b.count
-            case .events(let t): t.events.reduce(max(0, t.events.count - 1)) { $0 + $1.byteCount }
-            }
-        }
-        let total = sizes.reduce(0, +)
-        // The second half starts at the first piece past the middle.
-        var split = 0
-        var offset = 0
-        while split < pieces.count && offset < total / 2 {
-            offset += sizes[split]
-            split += 1
-        }
-        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            let base = buffer.baseAddress!
-            let rest = pieces[split...]
-            let secondHalf = { precondition(write(rest, at: base + offset) == total - offset, "export measured wrong") }
-            let second = WorkerThread(secondHalf)
-            precondition(write(pieces[..<split], at: base) == offset, "an export piece was measured wrong")
-            if let second { second.join() } else { secondHalf() }
-            initialized = total
-        }
+        return pieces
     }
 
     /// Writes `pieces` at `out`; the number of bytes written.
@@ -184,20 +165,6 @@ public enum Fixture {
     /// sits a few levels further in (document, sessions, threads, events): with this margin
     /// whatever the API stored exports and loads again.
     public static let maxDepth = 256 + 8
-
-    /// About the export's encoded size, a little over: a world of a million events is
-    /// written into one buffer reserved once, not grown (and copied) thirty times.
-    static func exportSizeHint(_ store: Store) -> Int {
-        var size = 4096 + store.agents.count * 2048
-        for session in store.sessions {
-            size += 4096
-            for thread in session.threads {
-                size += 4096 + thread.mailbox.count * 1024
-                for event in thread.events { size += event.byteCount + 1 }
-            }
-        }
-        return size
-    }
 
     /// A session's members before `threads`.
     static func sessionPairs(_ s: Session) -> [(String, JSON)] {
