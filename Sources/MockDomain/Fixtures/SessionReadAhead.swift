@@ -3,7 +3,9 @@ import MockJSON
 /// Reads a large fixture's sessions while its file is still being parsed, on a second
 /// thread, and on the parsing thread too once the parse is done. Each session's part of the
 /// document is let go as soon as it has been read. The two readers each keep their own
-/// ids; after both have finished, the ids of one are looked up in the other's.
+/// ids (of events, only hashes); after both have finished, the session, thread and message
+/// ids of one are looked up in the other's, and every event id is checked once, by sorting
+/// the hashes.
 ///
 /// The result is only a head start: `finish()` returns the sessions only when every one was
 /// read without a problem, no id was used twice, and `sessions` was the document's last
@@ -57,7 +59,6 @@ public final class SessionReadAhead {
         }
     }
 
-    private let clock: MockClock
     private let queue = Handoff(Queue())
     /// The roster read from `$.agents`, which the readers look agents up in (read only).
     private var roster: Store
@@ -76,7 +77,6 @@ public final class SessionReadAhead {
     /// `bytes`: the document's size, from which each reader sizes its lists once (about an
     /// event per 300 bytes, half to each reader) instead of growing them as it goes.
     public init(clock: MockClock, bytes: Int = 0) {
-        self.clock = clock
         roster = Store(clock: clock, ids: IDGenerator(seed: 0, clock: clock))
         expectedEvents = min(bytes / 300 / 2, 1 << 25)
     }

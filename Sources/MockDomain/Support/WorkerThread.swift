@@ -5,9 +5,10 @@
 #endif
 
 /// One POSIX thread running one closure. Whatever the closure wrote is read only after
-/// `join()`, which orders its writes before the reader's. Used where the server has a
-/// second core to spare before it serves (a large fixture's sessions); the event loop
-/// itself stays on one thread.
+/// `join()`, which orders its writes before the reader's. Used where a second core can
+/// share one large piece of work while the event loop waits for it (a large fixture's
+/// sessions before the server serves, a large state export); the loop itself stays on one
+/// thread.
 final class WorkerThread {
     private var thread: pthread_t?
     private let body: () -> Void
