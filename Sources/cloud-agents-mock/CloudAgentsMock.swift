@@ -202,6 +202,7 @@ struct CloudAgentsMock: ParsableCommand {
         config.journalBodyBytes = journalBodyBytes
         config.journalMaxBytes = journalMaxBytes
 
+        ProcessMemory.fixThresholds()
         // Made frozen (not frozen afterwards) so that reset returns to this instant.
         let clock = MockClock(mode: frozenClock.flatMap(Timestamp.parse).map { .frozen($0) } ?? .real)
         let app = try loadApplication(config: &config, clock: clock, logger: logger)
