@@ -34,12 +34,10 @@ public enum JSON: Equatable, Sendable {
         return Self.member(key, in: pairs)
     }
 
-    /// The value of `key` among an object's members. Lengths are compared first: two
-    /// different Strings are compared on the slow path even when their lengths differ, and
-    /// a fixture's million events are each looked up this way a dozen times.
+    /// The value of `key` among an object's members (a fixture's million events are each
+    /// looked up this way a dozen times: lengths first).
     static func member(_ key: String, in pairs: [(String, JSON)]) -> JSON? {
-        let length = key.utf8.count
-        return pairs.first { $0.0.utf8.count == length && $0.0 == key }?.1
+        pairs.first { $0.0.equalsLengthFirst(key) }?.1
     }
 
     public var stringValue: String? {
@@ -112,5 +110,15 @@ extension JSON {
     /// Optional string: `.null` when absent.
     public static func string(_ value: String?) -> JSON {
         value.map(JSON.string) ?? .null
+    }
+}
+
+extension String {
+    /// Equality, the lengths compared first: two different Strings are compared on the slow
+    /// path even when their lengths differ, and a native String knows its length without a
+    /// walk. For the few names compared millions of times (members, event types).
+    @inlinable
+    public func equalsLengthFirst(_ other: String) -> Bool {
+        utf8.count == other.utf8.count && self == other
     }
 }

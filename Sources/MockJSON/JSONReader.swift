@@ -141,7 +141,7 @@ public struct JSONObjectReader {
     public func raw(_ key: String) -> JSON? { JSON.member(key, in: pairs) }
 
     /// Whether the key is present at all, null included.
-    public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
+    public func has(_ key: String) -> Bool { JSON.member(key, in: pairs) != nil }
 
     /// Refuses the first key that is not in `known` (test authors' typos: `time` for `times`).
     public func rejectUnknown(_ known: [String]) throws(JSONReadError) {

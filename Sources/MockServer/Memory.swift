@@ -2,8 +2,6 @@ import CLibevent
 
 /// The process's heap, as far as the C library lets us steer it.
 public enum ProcessMemory {
-    /// Hands the heap's free pages back to the system (glibc keeps them by default), so
-    /// that resident memory after a big load or reset is the world's, not the load's peak.
     /// Fixes glibc's threshold for mapping large blocks (and with it the heap's trim
     /// threshold). Left to itself, glibc raises the threshold to the size of the first large
     /// mapped block freed (up to 32 MiB) and then keeps up to twice that unused in the heap: a
@@ -16,6 +14,8 @@ public enum ProcessMemory {
         #endif
     }
 
+    /// Hands the heap's free pages back to the system (glibc keeps them by default), so
+    /// that resident memory after a big load or reset is the world's, not the load's peak.
     public static func returnFreePages() {
         #if os(Linux)
             malloc_trim(0)

@@ -353,8 +353,7 @@ struct TypeNames {
 
     /// The name equal to `type` already held, else `type` (held from now on, up to 10,000).
     mutating func shared(_ type: String) -> String {
-        let length = type.utf8.count
-        if let known = first.first(where: { $0.utf8.count == length && $0 == type }) { return known }
+        if let known = first.first(where: { $0.equalsLengthFirst(type) }) { return known }
         if first.count < 16 {
             first.append(type)
         } else if let known = more[type] {

@@ -20,13 +20,8 @@ struct IDTable {
 
     /// The position stored for `id`, if any; `isAt` says whether a stored position holds it.
     func position(of id: String, isAt: (Int) -> Bool) -> Int? {
-        position(hash: Self.hash(id), isAt: isAt)
-    }
-
-    /// The same, for an id whose hash the caller has.
-    func position(hash h: UInt64, isAt: (Int) -> Bool) -> Int? {
         guard !slots.isEmpty else { return nil }
-        return probe(h, isAt: isAt).found
+        return probe(Self.hash(id), isAt: isAt).found
     }
 
     /// Stores `position` under `hash`, unless `isAt` says a stored position already holds
@@ -140,13 +135,6 @@ struct EventIndex {
     /// Records `event`, to be appended at `position` by the caller.
     mutating func insert(_ event: StoredEvent, at position: Int) {
         table.insert(hash: event.withIDBytes(IDTable.hash), at: position)
-    }
-
-    /// Whether `events`, which this indexes, holds an event with `event`'s id.
-    func contains(idOf event: StoredEvent, in events: [StoredEvent]) -> Bool {
-        event.withIDBytes { id in
-            table.position(hash: IDTable.hash(id)) { events[$0].withIDBytes { $0.elementsEqual(id) } } != nil
-        }
     }
 
     /// Records `event` unless `events` already holds its id: then that event's position.

@@ -48,10 +48,7 @@ public final class EventLog {
 
         func slot(of type: String) -> Int? {
             guard typeNames.count <= Self.scannedTypes else { return slotOfType[type] }
-            // Lengths first: two different Strings are compared slowly even when their
-            // lengths differ, and most types of a log differ in length.
-            let length = type.utf8.count
-            return typeNames.firstIndex { $0.utf8.count == length && $0 == type }
+            return typeNames.firstIndex { $0.equalsLengthFirst(type) }
         }
     }
 

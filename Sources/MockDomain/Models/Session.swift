@@ -44,22 +44,25 @@ public struct Usage: Equatable, Sendable {
     /// Adds `event`'s `model_usage`, read from its stored bytes where it can be (the
     /// session log of a fixture's sessions is rebuilt with every event in it).
     mutating func add(from event: StoredEvent) {
-        let counted = event.withField("model_usage") { value -> [Int?]? in
-            guard let value else { return [] }
-            // Not an object: no count (as `add(_:)` finds none).
-            guard value.first == UInt8(ascii: "{") else { return [] }
-            var found: [Int?] = []
-            for key in Self.fieldBytes {
-                switch key.withUnsafeBufferPointer({ JSON.compactMember($0, in: value, from: 1) }) {
-                case .found(let range): found.append(Self.integer(UnsafeBufferPointer(rebasing: value[range])))
-                case .absent: found.append(nil)
-                case .notCompact: return nil
-                }
+        // Outer nil: the event's bytes could not be read in place; inner nil: nor the value's.
+        let read: [Int?]?? = event.withField("model_usage") { value in value.map(Self.counts(in:)) ?? [] }
+        guard case .some(.some(let counts)) = read else { return add(event.field("model_usage")) }
+        for (i, n) in counts.enumerated() { if let n { add(n, at: i) } }
+    }
+
+    /// Each field's count in an encoded `model_usage` value (none when it is not an object),
+    /// or nil when its bytes are not in the encoder's form.
+    static func counts(in value: UnsafeBufferPointer<UInt8>) -> [Int?]? {
+        guard value.first == UInt8(ascii: "{") else { return [] }
+        var found: [Int?] = []
+        for key in fieldBytes {
+            switch key.withUnsafeBufferPointer({ JSON.compactMember($0, in: value, from: 1) }) {
+            case .found(let range): found.append(integer(UnsafeBufferPointer(rebasing: value[range])))
+            case .absent: found.append(nil)
+            case .notCompact: return nil
             }
-            return found
         }
-        guard let counted = counted ?? nil else { return add(event.field("model_usage")) }
-        for (i, n) in counted.enumerated() { if let n { add(n, at: i) } }
+        return found
     }
 
     /// Saturating: a huge count in a recorded event must not stop the server.

@@ -129,12 +129,8 @@ public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
     public var type: String { header.type }
 
     /// Whether this event ends a model request: its `model_usage` counts in the session's
-    /// usage. The length is compared first, as most types differ in it (a String compared
-    /// with a different one takes the slow path, and a session log is rebuilt per event).
-    var endsModelRequest: Bool {
-        let type = header.type
-        return type.utf8.count == Self.modelRequestEnd.utf8.count && type == Self.modelRequestEnd
-    }
+    /// usage (asked of every event when a session log is rebuilt).
+    var endsModelRequest: Bool { header.type.equalsLengthFirst(Self.modelRequestEnd) }
 
     private static let modelRequestEnd = "span.model_request_end"
     public var sessionID: String { header.owner.sessionID }
