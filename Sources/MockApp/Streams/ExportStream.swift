@@ -1,0 +1,48 @@
+import MockDomain
+import MockHTTP
+
+/// `GET /_mock/state` as a reply of known length whose body is written as the peer takes it:
+/// a part of a few hundred kilobytes whenever the connection's queue is empty, so a large world is
+/// never copied whole into the server's memory and the event loop answers other requests
+/// between two parts. The export is of the moment the request was answered: the writer holds
+/// what it needs of that moment, whatever the world does meanwhile.
+final class ExportStream {
+    private var writer: Fixture.ExportWriter
+    private let sink: StreamSink
+    private var part: [UInt8] = []
+    /// About how much is written at a time: enough that the kernel's socket buffer never runs
+    /// dry between two parts, small enough to be a short turn on the loop, and under the
+    /// size from which the allocator maps fresh pages (the transport copies each part into
+    /// a block of its own; at 1 MiB, faulting those pages in was a tenth of the export).
+    static let partBytes = 120 * 1024
+
+    private init(_ writer: Fixture.ExportWriter, _ sink: StreamSink) {
+        self.writer = writer
+        self.sink = sink
+    }
+
+    static func reply(_ store: Store) -> Reply {
+        let writer = Fixture.ExportWriter(store)
+        let headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(writer.byteCount))])
+        return .stream(StreamReply(headers: headers) { sink in ExportStream(writer, sink).writeParts() })
+    }
+
+    /// Writes parts while the connection's queue is empty (a write to an empty queue is
+    /// never refused), then waits for it to empty again; the sink holds this object only
+    /// while it waits, and lets go of it when the peer leaves.
+    private func writeParts() {
+        while sink.isOpen {
+            if writer.isFinished {
+                sink.finish()
+                return
+            }
+            if sink.bufferedBytes > 0 {
+                sink.whenDrained(to: 0) { [self] in writeParts() }
+                return
+            }
+            part.removeAll(keepingCapacity: true)
+            writer.write(into: &part, atLeast: Self.partBytes)
+            guard sink.write(part) else { return }
+        }
+    }
+}
