@@ -12,6 +12,12 @@ public struct HTTPResponse: Sendable {
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 
+    /// Whether a reply with this status has a body, and so a length (RFC 9110 sections 6.4.1 and 8.6:
+    /// not 1xx, 204 or 304).
+    public static func carriesBody(_ status: Int) -> Bool {
+        status >= 200 && status != 204 && status != 304
+    }
+
     /// The standard reason phrase, for the status line.
     public static func reason(for status: Int) -> String {
         switch status {

@@ -36,6 +36,7 @@ public final class LibeventServer: Scheduler {
     /// Open SSE streams, kept alive here until they end or their peer goes away.
     var streams: [ObjectIdentifier: EventStreamSink] = [:]
     private var stopping = false
+    private var date = HTTPDate()
     /// An empty buffer lent to each chunk write, which moves its contents to the connection.
     let scratch: OpaquePointer
     /// Runs when a shutdown begins, before the loop exits (the app ends its streams here).
@@ -367,7 +368,16 @@ public final class LibeventServer: Scheduler {
         defer { requestDeadlines?.answered(socket) }
         let out = evhttp_request_get_output_headers(req)
         for field in response.headers { Self.addHeader(out, field.name, field.value) }
-        if !response.body.isEmpty { ReplyBody.add(response.body, to: scratch) }
+        // What evhttp would add, made here for less: the date once a second, the length
+        // without printf. Replies that carry no body (HEAD, 1xx, 204, 304) get no length, as
+        // from evhttp; HTTP/1.0 replies get a date too. evhttp sends whatever body it is
+        // given, even to HEAD: a HEAD answer is given none.
+        Self.addHeader(out, "Date", date.now())
+        let head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD
+        if HTTPResponse.carriesBody(response.status) && !head {
+            Self.addHeader(out, "Content-Length", String(response.body.count))
+        }
+        if !response.body.isEmpty && !head { ReplyBody.add(response.body, to: scratch) }
         if response.body.count >= ReplyBody.lendFrom { Self.allowLargeWrites(req) }
         // evhttp moves the body out of the scratch buffer; whatever it leaves (a HEAD
         // reply, a request whose connection is gone) must not reach the next reply.

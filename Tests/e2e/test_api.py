@@ -132,6 +132,47 @@ def test_every_response_has_request_id_headers_and_json_type(mock):
     assert r.headers["x-request-id"] == "req_mine_123" and r.json()["request_id"] == "req_mine_123"
 
 
+def _raw_exchange(server, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """One request on a fresh socket, read until the server closes it (each request asks it to)."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + 10
+    with socket.create_connection((server.host, server.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while True:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    head, body = answer.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    return lines[0], {k.strip().lower(): v.strip() for k, v in (x.split(":", 1) for x in lines[1:])}, body
+
+
+@pytest.mark.parametrize("version", ["HTTP/1.1", "HTTP/1.0"])
+def test_whole_replies_carry_their_length_and_the_date(mock, version):
+    """The server writes Date (the real time, made once a second) and Content-Length itself."""
+    import email.utils
+    import time
+
+    before = time.time()
+    status, fields, body = _raw_exchange(
+        mock, f"GET {LIST_THREADS} {version}\r\nHost: x\r\nAuthorization: Bearer k\r\nConnection: close\r\n\r\n".encode())
+    assert status == f"{version} 200 OK"
+    assert int(fields["content-length"]) == len(body) and json.loads(body)["data"]
+    assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+                        r"\d\d:\d\d:\d\d GMT", fields["date"]), fields["date"]
+    sent = email.utils.parsedate_to_datetime(fields["date"]).timestamp()
+    assert int(before) <= sent <= time.time() + 1
+    # An answer without a body (HEAD) has no length, as before.
+    status, fields, body = _raw_exchange(mock, f"HEAD {LIST_THREADS} {version}\r\nHost: x\r\nAuthorization: Bearer k\r\nConnection: close\r\n\r\n".encode())
+    assert status == f"{version} 405 Method Not Allowed" and body == b""
+    assert "content-length" not in fields and "date" in fields
+
+
 def test_keep_alive_serves_many_requests_on_one_connection(mock):
     import http.client
 
