@@ -52,6 +52,9 @@ final class EventStreamSink: StreamSink {
         {
             chunked = String(cString: value).lowercased() == "chunked"
         }
+        if let request {
+            sized = evhttp_find_header(evhttp_request_get_output_headers(request), "Content-Length") != nil
+        }
         let me = Unmanaged.passRetained(self)
         retained = me
         // Fires promptly when the client goes away; the callback belongs to the
@@ -222,10 +225,17 @@ final class EventStreamSink: StreamSink {
     /// Called by libevent inside its buffer code: only note the fact here.
     /// What this stream adds to `server.queuedStreamBytes` (its queue's length when last seen).
     private var counted = 0
+    /// A reply of known length (a state export): it writes only to an empty queue, so it
+    /// holds at most one part, and it is not counted with the event streams, whose readers
+    /// that fall behind are cut when all of them together hold too much (exports that
+    /// nobody read would otherwise get event streams cut).
+    private var sized = false
 
     private func outputChanged(length: Int) {
-        server.queuedStreamBytes += length - counted
-        counted = length
+        if !sized {
+            server.queuedStreamBytes += length - counted
+            counted = length
+        }
         guard let drained else { return }
         if aborting ? length == 0 : (drainWaiter.map { length <= $0.threshold } ?? false) {
             event_active(drained, EV_TIMEOUT, 0)

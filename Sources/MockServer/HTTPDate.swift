@@ -12,7 +12,11 @@ struct HTTPDate {
 
     /// The value for now.
     mutating func now() -> String {
-        let seconds = time(nil)
+        // Not `time()`: it reads a coarse clock that lags the real one by a few milliseconds
+        // just after each second begins.
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let seconds = now.tv_sec
         if seconds != second {
             second = seconds
             text = Self.format(seconds)

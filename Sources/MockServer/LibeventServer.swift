@@ -416,6 +416,8 @@ public final class LibeventServer: Scheduler {
         }
         let out = evhttp_request_get_output_headers(req)
         for field in stream.headers { Self.addHeader(out, field.name, field.value) }
+        // evhttp dates HTTP/1.1 replies only.
+        Self.addHeader(out, "Date", date.now())
         HTTPResponse.reason(for: stream.status).withCString { reason in
             evhttp_send_reply_start(req, Int32(stream.status), reason)
         }

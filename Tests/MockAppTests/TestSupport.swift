@@ -201,9 +201,10 @@ final class RecordingSink: StreamSink {
         }
     }
 
-    /// The peer goes away.
+    /// The peer goes away: like the server's sink, it lets go of whoever waits to write.
     func disconnect() {
         aborted = true
+        waiter = nil
         onClose?()
     }
 

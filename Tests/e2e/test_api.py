@@ -167,6 +167,11 @@ def test_whole_replies_carry_their_length_and_the_date(mock, version):
                         r"\d\d:\d\d:\d\d GMT", fields["date"]), fields["date"]
     sent = email.utils.parsedate_to_datetime(fields["date"]).timestamp()
     assert int(before) <= sent <= time.time() + 1
+    # A streamed reply of known length (the state export) is dated too, in both versions.
+    status, fields, body = _raw_exchange(
+        mock, f"GET /_mock/state {version}\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert status == f"{version} 200 OK" and int(fields["content-length"]) == len(body)
+    assert int(before) <= email.utils.parsedate_to_datetime(fields["date"]).timestamp() <= time.time() + 1
     # An answer without a body (HEAD) has no length, as before.
     status, fields, body = _raw_exchange(mock, f"HEAD {LIST_THREADS} {version}\r\nHost: x\r\nAuthorization: Bearer k\r\nConnection: close\r\n\r\n".encode())
     assert status == f"{version} 405 Method Not Allowed" and body == b""

@@ -124,3 +124,4 @@ def test_the_server_holds_no_copy_of_an_export_its_client_has_not_read(start_ser
     finally:
         for c in clients:
             c.close()
+
