@@ -2,7 +2,7 @@ import MockDomain
 import MockHTTP
 
 /// `GET /_mock/state` as a reply of known length whose body is written as the peer takes it:
-/// a part of a few hundred kilobytes whenever the connection's queue is empty, so a large world is
+/// a part of about 120 KiB whenever the connection's queue is empty, so a large world is
 /// never copied whole into the server's memory and the event loop answers other requests
 /// between two parts. The export is of the moment the request was answered: the writer holds
 /// what it needs of that moment, whatever the world does meanwhile.
@@ -10,6 +10,8 @@ final class ExportStream {
     private var writer: Fixture.ExportWriter
     private let sink: StreamSink
     private var part: [UInt8] = []
+    /// Bytes handed to the sink so far: all of them, and no more, are what the length said.
+    private var written = 0
     /// About how much is written at a time: enough that the kernel's socket buffer never runs
     /// dry between two parts, small enough to be a short turn on the loop, and under the
     /// size from which the allocator maps fresh pages (the transport copies each part into
@@ -33,6 +35,7 @@ final class ExportStream {
     private func writeParts() {
         while sink.isOpen {
             if writer.isFinished {
+                precondition(written == writer.byteCount, "the export's Content-Length was measured wrong")
                 sink.finish()
                 return
             }
@@ -42,6 +45,7 @@ final class ExportStream {
             }
             part.removeAll(keepingCapacity: true)
             writer.write(into: &part, atLeast: Self.partBytes)
+            written += part.count
             guard sink.write(part) else { return }
         }
     }

@@ -57,7 +57,7 @@ public enum Fixture {
     }
 
     /// The export of one moment of the world, written out in parts: `GET /_mock/state` sends
-    /// a world of a million events (465 MB) as its peer takes it, a megabyte at a time, so
+    /// a world of a million events (465 MB) as its peer takes it, a part at a time, so
     /// the server never holds a second copy of the world and answers other requests between
     /// two parts. What is small (the roster, sessions, threads, mailboxes) is encoded when the
     /// writer is made; each thread's events are the list it held then (events never change
