@@ -377,8 +377,10 @@ public final class LibeventServer: Scheduler {
         if HTTPResponse.carriesBody(response.status) && !head {
             Self.addHeader(out, "Content-Length", String(response.body.count))
         }
-        if !response.body.isEmpty && !head { ReplyBody.add(response.body, to: scratch) }
-        if response.body.count >= ReplyBody.lendFrom { Self.allowLargeWrites(req) }
+        if !response.body.isEmpty && !head {
+            ReplyBody.add(response.body, to: scratch)
+            if response.body.count >= ReplyBody.lendFrom { Self.allowLargeWrites(req) }
+        }
         // evhttp moves the body out of the scratch buffer; whatever it leaves (a HEAD
         // reply, a request whose connection is gone) must not reach the next reply.
         HTTPResponse.reason(for: response.status).withCString { reason in

@@ -2,8 +2,8 @@ import CLibevent
 
 /// How a whole reply's body gets into libevent's output buffer.
 enum ReplyBody {
-    /// From this size on a body is lent to libevent instead of copied: a state export of a
-    /// million events is 480 MB, and a copy of it costs as much fresh memory again.
+    /// From this size on a body is lent to libevent instead of copied: a copy of a large body
+    /// (a pretty state export, a journal page) costs as much fresh memory again.
     static let lendFrom = 256 * 1024
 
     /// Appends `body` to `buffer`. A large body's storage is referenced where it lies and

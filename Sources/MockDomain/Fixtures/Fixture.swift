@@ -45,17 +45,6 @@ public enum Fixture {
         return .object(topPairs(store) + [("sessions", .array(sessions))])
     }
 
-    /// The export encoded: the same bytes as `export(store).encoded()`, in one buffer of the
-    /// exact size (`ExportWriter` writes them piece by piece, as a peer takes them).
-    public static func encoded(_ store: Store) -> [UInt8] {
-        var writer = ExportWriter(store)
-        var out: [UInt8] = []
-        out.reserveCapacity(writer.byteCount)
-        writer.write(into: &out, atLeast: writer.byteCount)
-        precondition(out.count == writer.byteCount && writer.isFinished, "the export was measured wrong")
-        return out
-    }
-
     /// The export of one moment of the world, written out in parts: `GET /_mock/state` sends
     /// a world of a million events (465 MB) as its peer takes it, a part at a time, so
     /// the server never holds a second copy of the world and answers other requests between
