@@ -229,7 +229,7 @@ final class EventStreamSink: StreamSink {
     /// holds at most one part, and it is not counted with the event streams, whose readers
     /// that fall behind are cut when all of them together hold too much (exports that
     /// nobody read would otherwise get event streams cut).
-    private var sized = false
+    private(set) var sized = false
 
     private func outputChanged(length: Int) {
         if !sized {

@@ -155,8 +155,9 @@ public final class LibeventServer: Scheduler {
         event_base_dispatch(base)
     }
 
-    /// Stops accepting, ends every open stream properly, then leaves the loop once
-    /// the ended streams have handed their last bytes to the kernel (or after
+    /// Stops accepting, ends every open event stream properly, then leaves the loop once
+    /// the ended streams have handed their last bytes to the kernel and replies of known
+    /// length being written have been written (or after
     /// `shutdownGraceMillis`), and a moment later still so the other replies already
     /// queued reach their clients (breaking the loop at once would drop them).
     public func shutdown() {
@@ -172,13 +173,20 @@ public final class LibeventServer: Scheduler {
         // The signal events stay: a second SIGTERM while the streams drain is a no-op,
         // not the default action (death by signal instead of exit status 0).
         onShutdown?()
-        for sink in Array(streams.values) { sink.finish() }
+        // Event streams end here; a reply of known length (a state export being written)
+        // goes on to its last byte within the grace period: ended now, its client would
+        // get less than its Content-Length said.
+        for sink in Array(streams.values) where !sink.sized { sink.finish() }
         let deadline = Self.monotonicMillis() + options.shutdownGraceMillis
         func exitWhenFlushed() {
-            if endsInFlight > 0 && Self.monotonicMillis() < deadline {
+            let writing = streams.values.contains { $0.sized && $0.isOpen }
+            if (endsInFlight > 0 || writing) && Self.monotonicMillis() < deadline {
                 schedule(after: 10) { exitWhenFlushed() }
                 return
             }
+            // Past the grace period, a reply still being written is cut (its reader stopped
+            // reading); nothing of it may outlive the loop.
+            for sink in Array(streams.values) where sink.sized { sink.cut() }
             var tv = timeval(tv_sec: 0, tv_usec: 100_000)
             event_base_loopexit(base, &tv)
         }
@@ -371,13 +379,11 @@ public final class LibeventServer: Scheduler {
         // What evhttp would add, made here for less: the date once a second, the length
         // without printf. Replies that carry no body (HEAD, 1xx, 204, 304) get no length, as
         // from evhttp; HTTP/1.0 replies get a date too. evhttp sends whatever body it is
-        // given, even to HEAD: a HEAD answer is given none.
+        // given, even to HEAD, 204 and 304: those answers are given none.
         Self.addHeader(out, "Date", date.now())
-        let head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD
-        if HTTPResponse.carriesBody(response.status) && !head {
-            Self.addHeader(out, "Content-Length", String(response.body.count))
-        }
-        if !response.body.isEmpty && !head {
+        let sendsBody = HTTPResponse.carriesBody(response.status) && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD
+        if sendsBody { Self.addHeader(out, "Content-Length", String(response.body.count)) }
+        if sendsBody && !response.body.isEmpty {
             ReplyBody.add(response.body, to: scratch)
             if response.body.count >= ReplyBody.lendFrom { Self.allowLargeWrites(req) }
         }

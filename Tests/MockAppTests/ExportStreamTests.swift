@@ -85,4 +85,73 @@ final class ExportStreamTests: XCTestCase {
         XCTAssertEqual(exchange.streamHead?.headers["Content-Length"], String(sink.frames[0].count))
         XCTAssertEqual(sink.frames[0], Fixture.export(d.app.store).encoded())
     }
+
+    /// The base address of a thread's event array, to see whether an append copied it.
+    func eventStorage(_ thread: SessionThread) -> UnsafeRawPointer? {
+        thread.log.events.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+    }
+
+    func testAnAppendWhileAnExportWaitsDoesNotCopyTheThreadsEvents() throws {
+        let d = try AppDriver(fixture: fixture(events: 3000))
+        let thread = try XCTUnwrap(d.app.store.anyThread("sthr_a"))
+        thread.log.reserve(16)  // room to append in place
+        let storage = eventStorage(thread)
+        let whole = d.send("GET", "/_mock/state", token: nil).body
+
+        let sink = RecordingSink()
+        sink.holdsBytes = true
+        _ = d.start("GET", "/_mock/state", token: nil, sink: sink)
+        XCTAssertFalse(sink.finished)
+        let added = d.send(
+            "POST", "/_mock/sessions/sess_a/threads/sthr_a/events", token: nil,
+            body: #"{"id": "evt_late", "type": "agent.message", "content": []}"#)
+        XCTAssertEqual(added.status, 201, added.bodyText)
+        XCTAssertEqual(thread.log.count, 3001)
+        XCTAssertEqual(eventStorage(thread), storage, "the append went into the same array, not a copy of it")
+
+        var rounds = 0
+        while !sink.finished && rounds < 100 {
+            sink.drain()
+            rounds += 1
+        }
+        XCTAssertTrue(Array(sink.frames.joined()) == whole, "the export of the moment it was asked for")
+    }
+
+    func testEventsOfAWorldReplacedMidExportAreHandedOverOnceWritten() throws {
+        let d = try AppDriver(fixture: fixture(events: 3000))
+        let store = d.app.store
+        let whole = exportInParts(store, of: 1 << 40)
+        var handedOver: [Store.ReplacedWorld] = []
+        var writer: Fixture.ExportWriter? = Fixture.ExportWriter(store) { handedOver.append($0) }
+        var out: [UInt8] = []
+        writer!.write(into: &out, atLeast: 1000)
+
+        // The world is replaced and freed as a reset frees it: the thread's events are kept
+        // for the export, not freed under it.
+        var replaced = store.adopt(try Fixture.load(fixture(events: 1), clock: store.clock, ids: store.ids))
+        while !replaced.isEmpty { replaced.freeSome(budget: 100_000) }
+        XCTAssertTrue(handedOver.isEmpty)
+        while !writer!.isFinished { writer!.write(into: &out, atLeast: 100_000) }
+        XCTAssertTrue(out == whole, "the export of the moment it was asked for")
+        XCTAssertEqual(handedOver.count, 1, "written out, the replaced world's events are handed over")
+        XCTAssertEqual(handedOver.first?.count, 1)
+
+        // A writer dropped before its end hands over what it still held.
+        let again = try AppDriver(fixture: fixture(events: 3000))
+        handedOver = []
+        writer = Fixture.ExportWriter(again.app.store) { handedOver.append($0) }
+        out = []
+        writer!.write(into: &out, atLeast: 1000)
+        replaced = again.app.store.adopt(try Fixture.load(fixture(events: 1), clock: store.clock, ids: store.ids))
+        while !replaced.isEmpty { replaced.freeSome(budget: 100_000) }
+        XCTAssertTrue(handedOver.isEmpty)
+        writer = nil
+        XCTAssertEqual(handedOver.count, 1)
+        // Dropped again, a writer that finished hands over nothing more.
+        handedOver = []
+        let finished = Fixture.ExportWriter(again.app.store) { handedOver.append($0) }
+        out = []
+        while !finished.isFinished { finished.write(into: &out, atLeast: 1 << 20) }
+        XCTAssertTrue(handedOver.isEmpty, "a live world's events are not handed over")
+    }
 }

@@ -221,7 +221,7 @@ final class RecordingSink: StreamSink {
 /// The export as `GET /_mock/state` sends it: written by one `ExportWriter` in parts of at
 /// least `size` bytes, each part adding something, joined.
 func exportInParts(_ store: Store, of size: Int, file: StaticString = #filePath, line: UInt = #line) -> [UInt8] {
-    var writer = Fixture.ExportWriter(store)
+    let writer = Fixture.ExportWriter(store)
     var out: [UInt8] = []
     while !writer.isFinished {
         let before = out.count

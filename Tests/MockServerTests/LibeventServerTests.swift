@@ -48,6 +48,10 @@ final class StubResponder: Responder {
             // Past ReplyBody.lendFrom: lent to libevent, not copied.
             // A copy of its own each time: a body freed too early must not survive in the static.
             return .response(HTTPResponse(status: 200, body: Self.bigBody.map { $0 }))
+        case "/no-content", "/not-modified":
+            // A body given where the status forbids one: it must not reach the wire.
+            let status = request.rawPath == "/no-content" ? 204 : 304
+            return .response(HTTPResponse(status: status, body: Array("stray".utf8)))
         case "/later":
             return .deferred { [weak self] deliver in
                 self?.server?.schedule(after: 50) {
@@ -68,6 +72,20 @@ final class StubResponder: Responder {
                         sink.finish()
                     }
                 })
+        case "/sized":
+            // A reply of known length whose reader does not read: 64 MiB queued at once, more than
+            // the kernel takes on loopback.
+            let size = 64 << 20
+            var headers = HTTPHeaders()
+            headers.add("Content-Length", String(size))
+            return .stream(
+                StreamReply(headers: headers) { [weak self] sink in
+                    sink.write([UInt8](repeating: UInt8(ascii: "x"), count: size))
+                    self?.sinks.append(sink)
+                })
+        case "/queued":
+            let queued = server?.queuedStreamBytes ?? -1
+            return .response(HTTPResponse(status: 200, body: Array("queued=\(queued)".utf8)))
         case "/count":
             let open = sinks.filter(\.isOpen).count
             return .response(HTTPResponse(status: 200, body: Array("open=\(open) closed=\(closed)".utf8)))
@@ -87,6 +105,9 @@ final class RunningServer: @unchecked Sendable {
     init(options: ServerOptions = ServerOptions()) throws {
         var options = options
         options.port = 0
+        // As the binary does: a write to a connection the server shut (a cut reply) fails
+        // with EPIPE instead of killing the process.
+        signal(SIGPIPE, SIG_IGN)
         server = try LibeventServer(responder: responder, options: options, logger: Logger(label: "test"))
         responder.server = server
         port = try server.bind()
@@ -167,6 +188,13 @@ final class Socket {
 
     func readAll() throws -> String { try read(until: "\u{0}never\u{0}") }
 
+    /// Sends `raw` and reads until the peer closes; closes the socket.
+    func exchangeAll(_ raw: String) throws -> String {
+        defer { close() }
+        try send(raw)
+        return try readAll()
+    }
+
     /// Every byte until the peer closes; throws at the deadline.
     func readAllBytes() throws -> [UInt8] {
         var data: [UInt8] = []
@@ -192,6 +220,48 @@ final class LibeventServerTests: XCTestCase {
         XCTAssertTrue(a.head.contains("Content-Length: 20"))
         XCTAssertEqual(a.body, "POST /echo?x=1 yes 5")
         try running.stop()
+    }
+
+    /// 204 and 304 answers end at their head (RFC 9110): a body given with them would be
+    /// read as the start of the next answer on a kept-alive connection.
+    func testNoContentAndNotModifiedAnswersCarryNoBody() throws {
+        let running = try RunningServer()
+        let text = try Socket(port: running.port).exchangeAll(
+            "GET /no-content HTTP/1.1\r\nHost: x\r\n\r\nGET /not-modified HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let answers = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0) }
+        XCTAssertEqual(answers.map { $0.prefix(3) }, ["204", "304", "201"], text)
+        XCTAssertFalse(text.contains("stray"), text)
+        XCTAssertFalse(answers.prefix(2).contains { $0.contains("Content-Length") }, text)
+        XCTAssertTrue(text.hasSuffix("\r\n\r\nGET /echo - 0"), text)
+        try running.stop()
+    }
+
+    /// Event streams whose readers fall behind are cut when all of them together hold too
+    /// much; a reply of known length (a state export) is not one of them, however much of
+    /// it waits for its reader.
+    /// At shutdown it is not ended with the event streams but left to finish within the grace
+    /// period, and cut at its end.
+    func testAReplyOfKnownLengthIsNotCountedWithTheEventStreams() throws {
+        var options = ServerOptions()
+        options.streamBufferBytes = 128 << 20  // one 64 MiB write is let through
+        options.shutdownGraceMillis = 300
+        let running = try RunningServer(options: options)
+        let reader = try Socket(port: running.port)
+        defer { reader.close() }
+        try reader.send("GET /sized HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertTrue(try reader.read(until: "\r\n\r\n").contains("Content-Length: 67108864"))
+        let stream = try Socket(port: running.port)
+        defer { stream.close() }
+        try stream.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertTrue(try stream.read(until: "data: one").contains("data: one"))
+        let queued = try Socket(port: running.port).exchangeAll(
+            "GET /queued HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(queued.hasSuffix("queued=0"), queued)
+        // Its reader never reads: the shutdown waits out the grace period, cuts the reply and
+        // leaves nothing of it to outlive the loop.
+        try running.stop()
+        XCTAssertLessThan(try reader.readAllBytes().count, 64 << 20)
     }
 
     /// A large body is lent to libevent rather than copied: it arrives whole, byte for

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from support.mockserver import REPO
+from support.mockserver import REPO, wait_until
 
 FROZEN_AT = "2026-06-20T00:00:00.000Z"
 AUTH = "Authorization: Bearer test\r\n"
@@ -125,3 +125,51 @@ def test_the_server_holds_no_copy_of_an_export_its_client_has_not_read(start_ser
         for c in clients:
             c.close()
 
+
+
+def test_a_shutdown_lets_an_export_being_read_reach_its_last_byte(start_server, big_fixture):
+    import os
+    import signal
+
+    srv = start_server("--fixtures", str(big_fixture), "--frozen-clock", FROZEN_AT)
+    before = srv.control("GET", "/state").body
+    client = RawClient(srv.port)
+    try:
+        client.send(f"GET /_mock/state HTTP/1.1\r\nHost: x\r\n{AUTH}\r\n")
+        status, fields = client.head()
+        assert status == 200 and int(fields["content-length"]) == len(before)
+        os.kill(srv.pid, signal.SIGTERM)
+
+        def refusing() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
+                return False
+            except OSError:
+                return True
+
+        # The shutdown has begun (the listener is closed) with most of the export unread.
+        wait_until(refusing, timeout=10, message="listener closed after SIGTERM")
+        body = client.body(len(before))
+        assert body == before, "the export was cut short by the shutdown"
+    finally:
+        client.close()
+    assert srv.stop() == 0
+
+
+def test_a_shutdown_cuts_an_export_nobody_reads_and_exits_cleanly(start_server, big_fixture):
+    import os
+    import signal
+
+    srv = start_server("--fixtures", str(big_fixture), "--frozen-clock", FROZEN_AT)
+    client = RawClient(srv.port)
+    try:
+        client.send(f"GET /_mock/state HTTP/1.1\r\nHost: x\r\n{AUTH}\r\n")
+        status, fields = client.head()
+        assert status == 200
+        os.kill(srv.pid, signal.SIGTERM)
+        # The client never reads: the grace period ends, the export is cut and the server exits 0.
+        assert srv.stop() == 0
+        with pytest.raises(AssertionError, match="closed the connection early"):
+            client.body(int(fields["content-length"]))
+    finally:
+        client.close()

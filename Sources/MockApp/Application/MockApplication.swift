@@ -228,13 +228,14 @@ public final class MockApplication: Responder {
 
     /// Swaps `world` in (reset, state import) and frees the one it replaces gradually.
     func replaceWorld(with world: Store) {
-        dispose(store.adopt(world))
+        freeGradually(store.adopt(world))
     }
 
     /// Frees a replaced world a slice per loop turn (about 5,000 objects, a few
     /// milliseconds), so a reset after a long run holds no other client for long.
-    /// Without a scheduler (unit tests) it goes at once.
-    private func dispose(_ world: Store.ReplacedWorld) {
+    /// Without a scheduler (unit tests) it goes at once. State exports hand over here the
+    /// events of a replaced world that they kept until written.
+    func freeGradually(_ world: Store.ReplacedWorld) {
         guard !world.isEmpty, let scheduler else { return }
         if leftovers == nil { leftovers = world } else { leftovers!.append(world) }
         while leftovers!.count > Self.leftoverBound { leftovers!.freeSome(budget: 50_000) }

@@ -48,7 +48,7 @@ struct InfoRoutes: RouteCollection {
         routes.add("GET", "/state") { ctx throws(APIError) in
             let pretty = ctx.query.first("pretty").map { $0 != "false" && $0 != "0" } ?? false
             // Pretty is for people reading a small world; the compact export streams.
-            return pretty ? .json(Fixture.export(app.store).prettyEncoded()) : ExportStream.reply(app.store)
+            return pretty ? .json(Fixture.export(app.store).prettyEncoded()) : ExportStream.reply(app)
         }
         routes.add("PUT", "/state") { ctx throws(APIError) in
             guard let body = try ctx.jsonBody(keepingEncoded: "events", maxDepth: Fixture.maxDepth) else {

@@ -49,32 +49,50 @@ public enum Fixture {
     /// a world of a million events (465 MB) as its peer takes it, a part at a time, so
     /// the server never holds a second copy of the world and answers other requests between
     /// two parts. What is small (the roster, sessions, threads, mailboxes) is encoded when the
-    /// writer is made; each thread's events are the list it held then (events never change
-    /// once stored, and an event appended later goes to the live list, not this one). The
-    /// size is known before the first byte, for a `Content-Length`.
-    public struct ExportWriter {
+    /// writer is made; each thread's events are those its log held then (events never change
+    /// once stored, and a log only grows), read from the log as they are written. The size is
+    /// known before the first byte, for a `Content-Length`.
+    ///
+    /// While the writer is to write a log's events, the log keeps them even if its world is
+    /// replaced; once written, events of a replaced world are handed to `handOver` (the
+    /// application frees them a slice at a time) rather than freed in one go when the export
+    /// ends. A writer dropped before the end hands over what it still held.
+    public final class ExportWriter {
         /// A piece of the export: bytes as they are, or a thread's events, comma-separated.
         private enum Piece {
             case bytes([UInt8])
-            /// The events and the length of their JSON, separators not counted.
-            case events([StoredEvent], bytes: Int)
+            /// The log's first `count` events and the length of their JSON, separators not
+            /// counted.
+            case events(EventLog, count: Int, bytes: Int)
         }
 
-        private let pieces: [Piece]
+        private var pieces: [Piece]
         /// The export's length in bytes.
         public let byteCount: Int
         /// Where writing goes on: the piece, and the event within an `events` piece.
         private var piece = 0
         private var event = 0
+        private let handOver: (Store.ReplacedWorld) -> Void
+        /// Events of replaced worlds written out and not handed over yet.
+        private var retired: [[StoredEvent]] = []
 
-        public init(_ store: Store) {
+        public init(_ store: Store, handOver: @escaping (Store.ReplacedWorld) -> Void = { _ in }) {
             pieces = Self.layout(store)
+            self.handOver = handOver
             byteCount = pieces.reduce(0) { total, piece in
                 switch piece {
                 case .bytes(let b): total + b.count
-                case .events(let e, let bytes): total + bytes + max(0, e.count - 1)
+                case .events(_, let count, let bytes): total + bytes + max(0, count - 1)
                 }
             }
+        }
+
+        deinit {
+            while piece < pieces.count {
+                done(with: piece)
+                piece += 1
+            }
+            handOverRetired()
         }
 
         /// True once every byte was written.
@@ -82,23 +100,40 @@ public enum Fixture {
 
         /// Appends the export's next bytes to `out`, whole pieces and whole events, until at
         /// least `atLeast` bytes were added or the export is complete.
-        public mutating func write(into out: inout [UInt8], atLeast: Int) {
+        public func write(into out: inout [UInt8], atLeast: Int) {
+            defer { handOverRetired() }
             let goal = out.count + atLeast
             while piece < pieces.count && out.count < goal {
                 switch pieces[piece] {
                 case .bytes(let b):
                     out.append(contentsOf: b)
-                case .events(let events, _):
-                    while event < events.count && out.count < goal {
+                case .events(let log, let count, _):
+                    let events = log.events  // shared for this call only: nothing appends meanwhile
+                    while event < count && out.count < goal {
                         if event > 0 { out.append(UInt8(ascii: ",")) }
                         events[event].write(into: &out)
                         event += 1
                     }
-                    guard event == events.count else { return }
+                    guard event == count else { return }
                     event = 0
                 }
+                done(with: piece)
                 piece += 1
             }
+        }
+
+        /// Lets go of a piece; the events of a replaced world's log are kept for `handOver`.
+        private func done(with index: Int) {
+            guard case .events(let log, _, _) = pieces[index] else { return }
+            pieces[index] = .bytes([])
+            log.exportsReading -= 1
+            if log.exportsReading == 0 && log.retired { retired.append(log.takeEvents()) }
+        }
+
+        private func handOverRetired() {
+            guard !retired.isEmpty else { return }
+            handOver(Store.ReplacedWorld(histories: retired))
+            retired = []
         }
 
         /// The export as pieces, in order: what is small encoded, each thread's events as
@@ -121,7 +156,8 @@ public enum Fixture {
                     open(threadPairs(thread), into: &text)
                     text.appendLiteral(",\"events\":[")
                     cut()
-                    pieces.append(.events(thread.log.events, bytes: thread.log.eventBytes))
+                    thread.log.exportsReading += 1
+                    pieces.append(.events(thread.log, count: thread.log.count, bytes: thread.log.eventBytes))
                     text.appendLiteral("],\"mailbox\":")
                     mailbox(thread).write(into: &text)
                     text.append(UInt8(ascii: "}"))

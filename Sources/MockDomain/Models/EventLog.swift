@@ -10,6 +10,13 @@ public final class EventLog {
     /// fixture's ready line).
     private var indexes = Indexes()
     public internal(set) var closed = false
+    /// State exports still to write this log's events (`Fixture.ExportWriter`). They read the
+    /// log itself, up to the count it had when they began, rather than hold its array: an
+    /// append while they write would copy a 200,000-event array.
+    var exportsReading = 0
+    /// A replaced world asked for the events while an export was reading them: the last
+    /// export to finish takes them instead, to be freed gradually.
+    private(set) var retired = false
 
     /// Position of each event id (for cursors and `Last-Event-ID`), and each type the log
     /// holds, in the order first seen, with the positions of its events, ascending: a list
@@ -86,8 +93,14 @@ public final class EventLog {
     }
 
     /// Empties the log and hands its events over, for a replaced world to free a chunk at a
-    /// time; the indexes go at once (they only point at the events).
+    /// time; the indexes go at once (they only point at the events). While an export reads
+    /// the log, nothing is handed over: the log is marked retired and keeps its events until
+    /// the export hands them over itself.
     func takeEvents() -> [StoredEvent] {
+        if exportsReading > 0 {
+            retired = true
+            return []
+        }
         let taken = events
         events = []
         indexes = Indexes()

@@ -36,14 +36,22 @@ extension Store {
 
         init(_ sessions: [Session]) { self.sessions = sessions }
 
+        /// Histories alone, already out of their sessions (those an export was writing).
+        init(histories: [[StoredEvent]]) {
+            sessions = []
+            self.histories = histories
+        }
+
         public var isEmpty: Bool { sessions.isEmpty && histories.isEmpty }
         /// Sessions not freed yet, and 1 while histories of freed ones remain.
         public var count: Int { sessions.count + (histories.isEmpty ? 0 : 1) }
 
-        /// Takes on another replaced world's leftovers, to be freed after this one's.
+        /// Takes on another replaced world's leftovers, to be freed after this one's. Histories
+        /// are freed in any order, so those go at the end: an export hands some over with every
+        /// part it writes, and a copy of the whole list each time would grow with the backlog.
         public mutating func append(_ other: ReplacedWorld) {
-            sessions = other.sessions + sessions
-            histories = other.histories + histories
+            if !other.sessions.isEmpty { sessions = other.sessions + sessions }
+            histories.append(contentsOf: other.histories)
         }
 
         /// Frees about `budget` objects (sessions, threads, events), at least one.
