@@ -48,6 +48,13 @@ final class StubResponder: Responder {
             // Past ReplyBody.lendFrom: lent to libevent, not copied.
             // A copy of its own each time: a body freed too early must not survive in the static.
             return .response(HTTPResponse(status: 200, body: Self.bigBody.map { $0 }))
+        case "/odd-headers":
+            // Fields that would break a line, between two good ones, and no type.
+            let headers = HTTPHeaders([
+                ("X-Good", "1"), ("X-Bad", "a\r\nInjected: yes"), ("X-Nul", "a\u{0}b"), ("", "nameless"),
+                ("X-Bad-Name\r\nInjected", "no"), ("X-Last", "2"),
+            ])
+            return .response(HTTPResponse(status: 200, headers: headers, body: Array("odd".utf8)))
         case "/no-content", "/not-modified":
             // A body given where the status forbids one: it must not reach the wire.
             let status = request.rawPath == "/no-content" ? 204 : 304
@@ -219,6 +226,26 @@ final class LibeventServerTests: XCTestCase {
         XCTAssertTrue(a.head.contains("Content-Type: text/plain"))
         XCTAssertTrue(a.head.contains("Content-Length: 20"))
         XCTAssertEqual(a.body, "POST /echo?x=1 yes 5")
+        try running.stop()
+    }
+
+    /// A reply's header lines are written by the adapter (evhttp only adds the status line and
+    /// what it must): every good field in order, one date, the length, no type that the reply
+    /// did not have, and no field that would break a line.
+    func testHeaderLinesAreTheRepliesOwnAndNoneIsBroken() throws {
+        let running = try RunningServer()
+        let text = try Socket(port: running.port).exchangeAll(
+            "GET /odd-headers HTTP/1.1\r\nHost: x\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let answers = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0) }
+        XCTAssertEqual(answers.count, 2, text)
+        let lines = (answers.first ?? "").components(separatedBy: "\r\n")
+        XCTAssertEqual(lines.first, "200 OK")
+        let fields = lines.dropFirst().prefix { !$0.isEmpty }
+        XCTAssertEqual(fields.filter { $0.hasPrefix("Date: ") }.count, 1, text)
+        XCTAssertEqual(
+            fields.filter { !$0.hasPrefix("Date: ") }, ["X-Good: 1", "X-Last: 2", "Content-Length: 3"], text)
+        XCTAssertTrue(answers[0].hasSuffix("\r\n\r\nodd"), text)
+        XCTAssertTrue(answers[1].hasPrefix("201 Created"), text)
         try running.stop()
     }
 
