@@ -145,7 +145,8 @@ _WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 def wrk(url: str, *, seconds: int = 5, connections: int = 50, threads: int = 1,
         headers: dict[str, str] | None = None, script: str | None = None) -> dict[str, float]:
-    """Runs Debian's wrk with --latency; returns rps, p50_ms, p99_ms and non-2xx count."""
+    """Runs Debian's wrk with --latency; returns rps, p50_ms, p99_ms, the requests answered and
+    the non-2xx count."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (scripts/bench.sh installs it)")
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
@@ -159,6 +160,8 @@ def wrk(url: str, *, seconds: int = 5, connections: int = 50, threads: int = 1,
     if rps is None:
         raise RuntimeError(f"wrk printed no rate:\n{out}")
     result = {"rps": float(rps.group(1)), "non2xx": 0.0}
+    count = re.search(r"^\s*(\d+) requests in", out, re.M)
+    result["requests"] = float(count.group(1)) if count else float("nan")
     for pct, key in (("50", "p50_ms"), ("99", "p99_ms")):
         m = re.search(rf"^\s*{pct}%\s+([0-9.]+)(us|ms|s)\s*$", out, re.M)
         result[key] = float(m.group(1)) * _WRK_UNITS[m.group(2)] if m else float("nan")

@@ -50,7 +50,7 @@ if [ "$quick" -eq 1 ]; then
   scale=(--sizes 10000,100000 --rounds 1)
   memory=()
 else
-  throughput=(--seconds 5 --rounds 3)
+  throughput=(--seconds 5 --rounds 5)
   fanout=(--streams 1000 --events 1000)
   scale=(--sizes 10000,100000,1000000 --rounds 3)
   memory=()
