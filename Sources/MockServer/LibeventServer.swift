@@ -412,15 +412,29 @@ public final class LibeventServer: Scheduler {
     /// it has no default type here (`init`). A field whose name or value would break a line
     /// (CR, LF, NUL) is left out, as evhttp refused it.
     private func packHeaders(_ headers: HTTPHeaders, into out: UnsafeMutablePointer<evkeyvalq>?) {
-        let date = self.date.now()
-        var size = date.utf8.count
-        for field in headers { size += field.name.utf8.count + field.value.utf8.count + 4 }
+        var date: String?
+        var size = 0
+        for field in headers {
+            size += field.name.utf8.count + field.value.utf8.count + 4
+            if date == nil && field.name.utf8.count == 4 && HTTPHeaders.sameName(field.name, "Date") {
+                date = field.value
+            }
+        }
+        // A reply's own date (none sets one today) heads the lines instead of now's, once.
+        let first = date ?? self.date.now()
+        size += first.utf8.count
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { lines in
-            var end = Self.put(date, in: lines, at: 0) ?? 0
+            var end = Self.put(first, in: lines, at: 0) ?? 0
             for field in headers {
-                if Self.isReadByEvhttp(field.name) {
+                switch Self.readByEvhttp(field.name) {
+                case .date, .length:
+                    // Written once: the date above, the length by `send` from the body itself.
+                    continue
+                case .other:
                     Self.addHeader(out, field.name, field.value)
                     continue
+                case nil:
+                    break
                 }
                 guard !field.name.isEmpty, let name = Self.put(field.name, in: lines, at: end + 2) else { continue }
                 lines[name] = UInt8(ascii: ":")
@@ -446,14 +460,19 @@ public final class LibeventServer: Scheduler {
         }
     }
 
-    /// Whether evhttp looks for this header in a reply: it must then be a header of its own.
-    static func isReadByEvhttp(_ name: String) -> Bool {
+    enum ReadBack { case date, length, other }
+
+    /// Whether evhttp looks for this header in a reply, which must then be a header of its own
+    /// (nil: it does not). `Content-Type` is not among them only because no default type is set
+    /// (`init`): with one, evhttp would add it to every reply whose type is packed.
+    static func readByEvhttp(_ name: String) -> ReadBack? {
         switch name.utf8.count {
-        case 4: HTTPHeaders.sameName(name, "Date")
-        case 10: HTTPHeaders.sameName(name, "Connection")
-        case 14: HTTPHeaders.sameName(name, "Content-Length")
-        case 17: HTTPHeaders.sameName(name, "Transfer-Encoding")
-        default: false
+        case 4: HTTPHeaders.sameName(name, "Date") ? .date : nil
+        case 10: HTTPHeaders.sameName(name, "Connection") ? .other : nil
+        case 14: HTTPHeaders.sameName(name, "Content-Length") ? .length : nil
+        case 16: HTTPHeaders.sameName(name, "Proxy-Connection") ? .other : nil
+        case 17: HTTPHeaders.sameName(name, "Transfer-Encoding") ? .other : nil
+        default: nil
         }
     }
 

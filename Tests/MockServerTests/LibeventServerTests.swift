@@ -55,6 +55,12 @@ final class StubResponder: Responder {
                 ("X-Bad-Name\r\nInjected", "no"), ("X-Last", "2"),
             ])
             return .response(HTTPResponse(status: 200, headers: headers, body: Array("odd".utf8)))
+        case "/own-date":
+            // A reply that names its own date and a wrong length.
+            let headers = HTTPHeaders([
+                ("X-First", "1"), ("date", "Mon, 01 Jan 2001 00:00:00 GMT"), ("Content-Length", "999"),
+            ])
+            return .response(HTTPResponse(status: 200, headers: headers, body: Array("own".utf8)))
         case "/no-content", "/not-modified":
             // A body given where the status forbids one: it must not reach the wire.
             let status = request.rawPath == "/no-content" ? 204 : 304
@@ -246,6 +252,14 @@ final class LibeventServerTests: XCTestCase {
             fields.filter { !$0.hasPrefix("Date: ") }, ["X-Good: 1", "X-Last: 2", "Content-Length: 3"], text)
         XCTAssertTrue(answers[0].hasSuffix("\r\n\r\nodd"), text)
         XCTAssertTrue(answers[1].hasPrefix("201 Created"), text)
+
+        // A reply's own date is the one date sent; the length is always the body's.
+        let own = try Socket(port: running.port).exchangeAll(
+            "GET /own-date HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let ownFields = own.components(separatedBy: "\r\n\r\n")[0].components(separatedBy: "\r\n").dropFirst()
+        XCTAssertEqual(
+            ownFields.sorted(),
+            ["Connection: close", "Content-Length: 3", "Date: Mon, 01 Jan 2001 00:00:00 GMT", "X-First: 1"], own)
         try running.stop()
     }
 
