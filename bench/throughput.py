@@ -467,20 +467,19 @@ def make_rows(args: argparse.Namespace, results: dict[str, list[dict[str, float]
         peer_rps = med(results, peer_name, "rps")
         # Each round measures both back to back, so the ratio is taken round by round and
         # its median reported: the machine's slow and fast moments cancel within a round.
-        ratio = benchlib.median([m["rps"] / p["rps"] for m, p in
-                                 zip(results["mock list threads"], results[peer_name])])
+        rounds = list(zip(results["mock list threads"], results[peer_name]))
+        round_ratios = [m["rps"] / p["rps"] for m, p in rounds]
+        ratio = benchlib.median(round_ratios)
         reference = (f"median of the rounds' ratios; {PEER_WORDS[peer_name]}: {peer_rps:,.0f} req/s; "
                      f"{by_name[peer_name].version}")
         if peer_name == "C evhttp":
             # The rate follows the server's CPU time per request while the server is the
             # bottleneck; that time varies less from round to round than the rate.
             mock_cpu, peer_cpu = med(results, "mock list threads", "cpu_us"), med(results, peer_name, "cpu_us")
-            cpu_ratio = benchlib.median([p["cpu_us"] / m["cpu_us"] for m, p in
-                                         zip(results["mock list threads"], results[peer_name])])
+            cpu_ratio = benchlib.median([p["cpu_us"] / m["cpu_us"] for m, p in rounds])
             reference += (f"; server CPU per request: mock {mock_cpu:.1f} µs, C {peer_cpu:.1f} µs "
                           f"(C / mock {cpu_ratio:.3f}); rounds' rate ratios "
-                          + ", ".join(f"{m['rps'] / p['rps']:.3f}" for m, p in
-                                      zip(results["mock list threads"], results[peer_name])))
+                          + ", ".join(f"{r:.3f}" for r in round_ratios))
         rows.append(row(SECTION, f"list threads: mock / {peer_name} req/s", ratio, "×", target=text,
                         met=ratio > goal if strict else ratio >= goal, reference=reference))
     for p in peers:

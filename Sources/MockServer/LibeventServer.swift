@@ -69,7 +69,7 @@ public final class LibeventServer: Scheduler {
         evhttp_set_max_headers_size(http, Int(options.maxHeaderBytes))
         // A reply without a type goes without one: evhttp would give it
         // `text/html; charset=ISO-8859-1`, and it could not see the type of a reply whose
-        // headers are packed (`packHeaders`).
+        // headers are packed (`ReplyHeaders`).
         evhttp_set_default_content_type(http, nil)
         evhttp_set_max_body_size(http, Int(options.hardMaxBodyBytes))
         // A body past that cap is read and thrown away before the 413 goes out, then the
@@ -384,7 +384,7 @@ public final class LibeventServer: Scheduler {
         // from evhttp; HTTP/1.0 replies get a date too. evhttp sends whatever body it is
         // given, even to HEAD, 204 and 304: those answers are given none.
         let sendsBody = HTTPResponse.carriesBody(response.status) && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD
-        packHeaders(response.headers, into: out)
+        ReplyHeaders.add(response.headers, date: &date, to: out)
         if sendsBody {
             var length = String(response.body.count)
             _ = length.withUTF8 { cam_append_header(out, "Content-Length", $0.baseAddress, $0.count) }
@@ -400,80 +400,6 @@ public final class LibeventServer: Scheduler {
         }
         let left = evbuffer_get_length(scratch)
         if left > 0 { evbuffer_drain(scratch, left) }
-    }
-
-    /// Adds `headers` and the date to a reply as one header whose value holds the other lines.
-    /// evhttp prints every header it holds with a printf of its own, after storing it in
-    /// three allocations and checking it; with the API's request ids and our version, a
-    /// list-threads answer has six, which cost about 2,300 instructions each. evhttp reads
-    /// some headers back (it adds `Date` and `Content-Length` when absent, closes the
-    /// connection on `Connection: close`): those are added on their own, and the date heads
-    /// the packed header. It would add a `Content-Type` of its own to a reply without one, but
-    /// it has no default type here (`init`). A field whose name or value would break a line
-    /// (CR, LF, NUL) is left out, as evhttp refused it.
-    private func packHeaders(_ headers: HTTPHeaders, into out: UnsafeMutablePointer<evkeyvalq>?) {
-        var date: String?
-        var size = 0
-        for field in headers {
-            size += field.name.utf8.count + field.value.utf8.count + 4
-            if date == nil && field.name.utf8.count == 4 && HTTPHeaders.sameName(field.name, "Date") {
-                date = field.value
-            }
-        }
-        // A reply's own date (none sets one today) heads the lines instead of now's, once.
-        let first = date ?? self.date.now()
-        size += first.utf8.count
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { lines in
-            var end = Self.put(first, in: lines, at: 0) ?? 0
-            for field in headers {
-                switch Self.readByEvhttp(field.name) {
-                case .date, .length:
-                    // Written once: the date above, the length by `send` from the body itself.
-                    continue
-                case .other:
-                    Self.addHeader(out, field.name, field.value)
-                    continue
-                case nil:
-                    break
-                }
-                guard !field.name.isEmpty, let name = Self.put(field.name, in: lines, at: end + 2) else { continue }
-                lines[name] = UInt8(ascii: ":")
-                lines[name + 1] = UInt8(ascii: " ")
-                guard let value = Self.put(field.value, in: lines, at: name + 2) else { continue }
-                lines[end] = 13
-                lines[end + 1] = 10
-                end = value
-            }
-            _ = lines.withMemoryRebound(to: CChar.self) { cam_append_header(out, "Date", $0.baseAddress, end) }
-        }
-    }
-
-    /// Copies `text` into `lines` from `offset`, and returns where it ends; nil, and nothing
-    /// to keep, if it would break a line.
-    private static func put(_ text: String, in lines: UnsafeMutableBufferPointer<UInt8>, at offset: Int) -> Int? {
-        var text = text
-        return text.withUTF8 { bytes in
-            for byte in bytes where byte == 13 || byte == 10 || byte == 0 { return nil }
-            guard let from = bytes.baseAddress, let to = lines.baseAddress else { return offset }
-            (to + offset).update(from: from, count: bytes.count)
-            return offset + bytes.count
-        }
-    }
-
-    enum ReadBack { case date, length, other }
-
-    /// Whether evhttp looks for this header in a reply, which must then be a header of its own
-    /// (nil: it does not). `Content-Type` is not among them only because no default type is set
-    /// (`init`): with one, evhttp would add it to every reply whose type is packed.
-    static func readByEvhttp(_ name: String) -> ReadBack? {
-        switch name.utf8.count {
-        case 4: HTTPHeaders.sameName(name, "Date") ? .date : nil
-        case 10: HTTPHeaders.sameName(name, "Connection") ? .other : nil
-        case 14: HTTPHeaders.sameName(name, "Content-Length") ? .length : nil
-        case 16: HTTPHeaders.sameName(name, "Proxy-Connection") ? .other : nil
-        case 17: HTTPHeaders.sameName(name, "Transfer-Encoding") ? .other : nil
-        default: nil
-        }
     }
 
     /// libevent hands a connection's queue to the kernel 16 KiB per turn of the loop: a body

@@ -136,8 +136,8 @@ public enum Fixture {
             retired = []
         }
 
-        /// The export as pieces, in order: what is small encoded, each thread's events as
-        /// the list it holds now.
+        /// The export as pieces, in order: what is small encoded, each thread's log with the
+        /// count of events it holds now.
         private static func layout(_ store: Store) -> [Piece] {
             var pieces: [Piece] = []
             var text: [UInt8] = []
