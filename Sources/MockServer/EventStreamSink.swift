@@ -168,7 +168,9 @@ final class EventStreamSink: StreamSink {
     /// With nothing queued before it, a frame goes straight to the socket as one chunk,
     /// and only what the kernel does not take is queued. Through evhttp, every frame to
     /// every stream turned writing on and off in epoll (two extra system calls per
-    /// stream per event, a third of a fan-out's cost). False when there is no socket.
+    /// stream per event, a third of a fan-out's cost). The chunk is the server's, made
+    /// once per frame for all the streams it goes to (`LibeventServer.chunk(of:)`), and
+    /// goes out in one contiguous `send`. False when there is no socket.
     private func sendDirectly(_ bytes: [UInt8]) -> Bool {
         guard !bytes.isEmpty else { return true }
         guard let connection, let bev = evhttp_connection_get_bufferevent(connection),
@@ -176,32 +178,16 @@ final class EventStreamSink: StreamSink {
         else { return false }
         let fd = bufferevent_getfd(bev)
         guard fd >= 0 else { return false }
-        var head = Array(String(bytes.count, radix: 16).utf8) + [13, 10]
-        var tail: [UInt8] = [13, 10]
-        let total = head.count + bytes.count + tail.count
-        let sent = head.withUnsafeMutableBytes { h in
-            bytes.withUnsafeBytes { b in
-                tail.withUnsafeMutableBytes { t in
-                    var parts = [
-                        iovec(iov_base: h.baseAddress, iov_len: h.count),
-                        iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count),
-                        iovec(iov_base: t.baseAddress, iov_len: t.count),
-                    ]
-                    return parts.withUnsafeMutableBufferPointer { v in
-                        var message = msghdr()
-                        message.msg_iov = v.baseAddress
-                        message.msg_iovlen = v.count
-                        return sendmsg(fd, &message, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-                    }
-                }
-            }
+        let chunk = server.chunk(of: bytes)
+        let sent = chunk.withUnsafeBytes {
+            send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
         }
         keepConnectionTimerFresh(bev)
-        if sent == total { return true }
+        if sent == chunk.count { return true }
         // The rest waits in the connection's queue; after an error, libevent meets the
         // same error on its own write and closes the connection as usual.
-        let rest = Array((head + bytes + tail).dropFirst(max(sent, 0)))
-        _ = rest.withUnsafeBytes { evbuffer_add(output, $0.baseAddress, $0.count) }
+        let from = max(sent, 0)
+        _ = chunk.withUnsafeBytes { evbuffer_add(output, $0.baseAddress! + from, $0.count - from) }
         return true
     }
 

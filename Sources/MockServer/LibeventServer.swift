@@ -442,6 +442,32 @@ public final class LibeventServer: Scheduler {
         stream.start(sink)
     }
 
+    /// The last frame written to a stream, with its chunk (hex size, CRLF, the frame, CRLF).
+    /// A fan-out writes one frame to every stream that follows the log: its chunk is made for
+    /// the first and sent as it is to the others. Holding the frame keeps its storage, the
+    /// key, from being reused by another array.
+    private var lastChunk: (frame: [UInt8], chunk: [UInt8])?
+
+    /// `frame` framed as one HTTP/1.1 chunk.
+    func chunk(of frame: [UInt8]) -> [UInt8] {
+        if let last = lastChunk, last.frame.count == frame.count,
+            last.frame.withUnsafeBufferPointer({ a in frame.withUnsafeBufferPointer { a.baseAddress == $0.baseAddress }
+                })
+        {
+            return last.chunk
+        }
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(frame.count + 20)
+        chunk.append(contentsOf: String(frame.count, radix: 16).utf8)
+        chunk.append(13)
+        chunk.append(10)
+        chunk.append(contentsOf: frame)
+        chunk.append(13)
+        chunk.append(10)
+        lastChunk = (frame, chunk)
+        return chunk
+    }
+
     func forget(_ sink: EventStreamSink) {
         streams[ObjectIdentifier(sink)] = nil
     }
