@@ -450,12 +450,7 @@ public final class LibeventServer: Scheduler {
 
     /// `frame` framed as one HTTP/1.1 chunk.
     func chunk(of frame: [UInt8]) -> [UInt8] {
-        if let last = lastChunk, last.frame.count == frame.count,
-            last.frame.withUnsafeBufferPointer({ a in frame.withUnsafeBufferPointer { a.baseAddress == $0.baseAddress }
-                })
-        {
-            return last.chunk
-        }
+        if let last = lastChunk, Self.sameStorage(last.frame, frame) { return last.chunk }
         var chunk: [UInt8] = []
         chunk.reserveCapacity(frame.count + 20)
         chunk.append(contentsOf: String(frame.count, radix: 16).utf8)
@@ -466,6 +461,11 @@ public final class LibeventServer: Scheduler {
         chunk.append(10)
         lastChunk = (frame, chunk)
         return chunk
+    }
+
+    private static func sameStorage(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count
+            && a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { a.baseAddress == $0.baseAddress } }
     }
 
     func forget(_ sink: EventStreamSink) {
