@@ -4,8 +4,14 @@
  * receiving socket inside the sender's system call, so this is the least a server can
  * spend per stream per event when every event is its own write.
  *
+ * Paced as bench/fanout.py paces the mock: an event is sent only once every connection has
+ * received the one before, and the time from its first send() to the moment the last
+ * connection has all of it is that event's delivery to the last client. The first WARMUP
+ * events are sent but not counted.
+ *
  *   send_floor STREAMS EVENTS FRAME_BYTES
  * prints: send_floor_us_per_send=<microseconds> sends=<count> would_block=<count>
+ *         last_p50_ms=<ms> last_p99_ms=<ms> last_max_ms=<ms>
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -21,9 +27,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#define WARMUP 10
+
 static int *readers;
 static int streams;
 static volatile int done;
+
+/* What the drain thread has seen of the event being sent: bytes per connection, how many
+ * connections have the whole event, and when the last one got it. */
+static long *received;
+static long expected;     /* bytes each connection has once it has the current event */
+static int complete;      /* connections that have them */
+static long last_ns;      /* when the last of them did */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t all_in = PTHREAD_COND_INITIALIZER;
+
+static long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static int by_value(const void *a, const void *b) {
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
 
 static double thread_cpu_seconds(void) {
     struct timespec ts;
@@ -35,7 +63,7 @@ static void *drain(void *arg) {
     (void)arg;
     int ep = epoll_create1(0);
     for (int i = 0; i < streams; i++) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.fd = readers[i]};
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (unsigned)i};
         epoll_ctl(ep, EPOLL_CTL_ADD, readers[i], &ev);
     }
     char buf[65536];
@@ -43,8 +71,17 @@ static void *drain(void *arg) {
     while (!done) {
         int n = epoll_wait(ep, ready, 256, 100);
         for (int i = 0; i < n; i++) {
-            while (recv(ready[i].data.fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+            int c = (int)ready[i].data.u32;
+            ssize_t got;
+            while ((got = recv(readers[c], buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+                received[c] += got;
             }
+            pthread_mutex_lock(&lock);
+            if (received[c] == expected && ++complete == streams) {
+                last_ns = now_ns();
+                pthread_cond_signal(&all_in);
+            }
+            pthread_mutex_unlock(&lock);
         }
     }
     close(ep);
@@ -69,6 +106,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     readers = calloc(streams, sizeof(int));
+    received = calloc(streams, sizeof(long));
     int *senders = calloc(streams, sizeof(int));
     int one = 1;
     for (int i = 0; i < streams; i++) {
@@ -89,18 +127,40 @@ int main(int argc, char **argv) {
     pthread_t reader;
     pthread_create(&reader, NULL, drain, NULL);
     long sends = 0, would_block = 0;
-    double start = thread_cpu_seconds();
-    for (int e = 0; e < events; e++) {
+    double spent = 0;
+    long *latency = calloc(events, sizeof(long));
+    for (int e = 0; e < WARMUP + events; e++) {
+        pthread_mutex_lock(&lock);
+        expected += frame_bytes;
+        complete = 0;
+        pthread_mutex_unlock(&lock);
+        long t0 = now_ns();
+        double start = thread_cpu_seconds();
         for (int i = 0; i < streams; i++) {
             if (send(senders[i], frame, frame_bytes, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EAGAIN) {
                 would_block++;
             }
-            sends++;
+        }
+        double took = thread_cpu_seconds() - start;
+        pthread_mutex_lock(&lock);
+        while (complete < streams) pthread_cond_wait(&all_in, &lock);
+        long last = last_ns;
+        pthread_mutex_unlock(&lock);
+        if (e >= WARMUP) {
+            spent += took;
+            sends += streams;
+            latency[e - WARMUP] = last - t0;
         }
     }
-    double spent = thread_cpu_seconds() - start;
     done = 1;
     pthread_join(reader, NULL);
-    printf("send_floor_us_per_send=%.3f sends=%ld would_block=%ld\n", spent * 1e6 / sends, sends, would_block);
+    qsort(latency, events, sizeof(long), by_value);
+    /* Nearest rank, as bench/fanout.py takes the mock's. */
+    int p50 = (events + 1) / 2 - 1;
+    int p99 = (events * 99 + 99) / 100 - 1;
+    printf("send_floor_us_per_send=%.3f sends=%ld would_block=%ld last_p50_ms=%.3f last_p99_ms=%.3f "
+           "last_max_ms=%.3f\n",
+           spent * 1e6 / sends, sends, would_block, latency[p50] / 1e6, latency[p99] / 1e6,
+           latency[events - 1] / 1e6);
     return 0;
 }
