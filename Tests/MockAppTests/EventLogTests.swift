@@ -51,4 +51,51 @@ final class EventLogTests: XCTestCase {
             XCTAssertTrue(log.positions(ofTypes: ["type.new600"]).isEmpty)
         }
     }
+
+    /// A log is read the same however its events fall into chunks: by position, in order, by
+    /// id, by type, from both sides of every chunk boundary; reserving room ahead changes nothing.
+    func testEventsAcrossChunksReadAsOneList() {
+        let size = EventList.chunkSize
+        for reserved in [0, 2 * size + 5, 10] {
+            let log = EventLog()
+            if reserved > 0 { log.reserve(reserved) }
+            var events: [StoredEvent] = []
+            for i in 0..<(2 * size + 3) {
+                let e = event(i, type: i % 3 == 0 ? "type.a" : "type.b")
+                log.append(e)
+                events.append(e)
+            }
+            XCTAssertEqual(log.count, events.count)
+            XCTAssertEqual(log.events.map(\.id), events.map(\.id))
+            for i in [0, size - 1, size, size + 1, 2 * size - 1, 2 * size, events.count - 1] {
+                XCTAssertTrue(log.events[i] === events[i], "position \(i)")
+            }
+            XCTAssertEqual(
+                Array(log.events[(size - 2)..<(size + 2)]).map(\.id), events[(size - 2)..<(size + 2)].map(\.id))
+            check(log, events, types: ["type.a", "type.b"])
+            XCTAssertEqual(log.events.storage.count, 1 + 3, "three chunks, the last holding 3 events")
+        }
+    }
+
+    /// A copy of a log (the world a reset starts from shares its logs with the template) takes
+    /// its first append without copying the events before its last chunk: they stay shared, so
+    /// the first append to a 200,000-event thread after a load copies a few thousand references,
+    /// not all of them. The original is untouched.
+    func testAnAppendToACopyCopiesOnlyTheLastChunk() {
+        let size = EventList.chunkSize
+        let log = EventLog()
+        for i in 0..<(3 * size + 10) { log.append(event(i, type: "type.a")) }
+        let before = log.events.storage
+        let copy = log.copy()
+        copy.append(event(-1, type: "type.a"))
+        let after = copy.events.storage
+        XCTAssertEqual(Array(after[1...3]), Array(before[1...3]), "the full chunks are shared, not copied")
+        XCTAssertNotEqual(after[4], before[4], "the last chunk is the copy's own")
+        XCTAssertEqual(log.events.storage, before, "the original did not move")
+        XCTAssertEqual(log.count, 3 * size + 10)
+        XCTAssertEqual(copy.count, 3 * size + 11)
+        XCTAssertEqual(copy.events[copy.count - 1].id, "evt_-1")
+        XCTAssertNil(log.position(of: "evt_-1"))
+        XCTAssertEqual(copy.position(of: "evt_-1"), 3 * size + 10)
+    }
 }

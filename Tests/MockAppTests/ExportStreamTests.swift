@@ -86,9 +86,9 @@ final class ExportStreamTests: XCTestCase {
         XCTAssertEqual(sink.frames[0], Fixture.export(d.app.store).encoded())
     }
 
-    /// The base address of a thread's event array, to see whether an append copied it.
-    func eventStorage(_ thread: SessionThread) -> UnsafeRawPointer? {
-        thread.log.events.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+    /// Where a thread's events are stored, to see whether an append copied them.
+    func eventStorage(_ thread: SessionThread) -> [UnsafeRawPointer?] {
+        thread.log.events.storage
     }
 
     func testAnAppendWhileAnExportWaitsDoesNotCopyTheThreadsEvents() throws {

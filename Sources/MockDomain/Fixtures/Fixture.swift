@@ -127,7 +127,7 @@ public enum Fixture {
             guard case .events(let log, _, _) = pieces[index] else { return }
             pieces[index] = .bytes([])
             log.exportsReading -= 1
-            if log.exportsReading == 0 && log.retired { retired.append(log.takeEvents()) }
+            if log.exportsReading == 0 && log.retired { retired.append(contentsOf: log.takeEvents()) }
         }
 
         private func handOverRetired() {

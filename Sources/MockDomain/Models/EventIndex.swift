@@ -128,7 +128,7 @@ struct EventIndex {
 
     mutating func reserve(_ n: Int) { table.reserve(n) }
 
-    func position(of id: String, in events: [StoredEvent]) -> Int? {
+    func position(of id: String, in events: EventList) -> Int? {
         table.position(of: id) { events[$0].hasID(id) }
     }
 
@@ -138,7 +138,9 @@ struct EventIndex {
     }
 
     /// Records `event` unless `events` already holds its id: then that event's position.
-    mutating func insertUnlessPresent(_ event: StoredEvent, at position: Int, in events: [StoredEvent]) -> Int? {
+    mutating func insertUnlessPresent<Events: RandomAccessCollection<StoredEvent>>(
+        _ event: StoredEvent, at position: Int, in events: Events
+    ) -> Int? where Events.Index == Int {
         event.withIDBytes { id in
             table.insert(hash: IDTable.hash(id), at: position) { events[$0].withIDBytes { $0.elementsEqual(id) } }
         }

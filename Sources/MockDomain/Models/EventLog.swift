@@ -3,7 +3,7 @@
 /// Only the store appends; `closed` means no event will ever follow (a final
 /// thread, a deleted session), so a stream that reached the end ends.
 public final class EventLog {
-    public internal(set) var events: [StoredEvent] = []
+    public internal(set) var events = EventList()
     /// Where to find events by id and by type. One value, so that an append is one checked
     /// access to the log's indexes, not one per table (the exclusivity checks of a class's
     /// properties cost a quarter of an append, two million of which lead to a 1M-event
@@ -96,15 +96,13 @@ public final class EventLog {
     /// time; the indexes go at once (they only point at the events). While an export reads
     /// the log, nothing is handed over: the log is marked retired and keeps its events until
     /// the export hands them over itself.
-    func takeEvents() -> [StoredEvent] {
+    func takeEvents() -> [[StoredEvent]] {
         if exportsReading > 0 {
             retired = true
             return []
         }
-        let taken = events
-        events = []
         indexes = Indexes()
-        return taken
+        return events.takeChunks()
     }
 
     /// A copy that can grow without touching this one; events are shared.

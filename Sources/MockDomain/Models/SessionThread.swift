@@ -51,7 +51,7 @@ public final class SessionThread {
     public var createdAt: Int64 { state.createdAt }
     public var updatedAt: Int64 { state.updatedAt }
     public var waitingOn: WaitTarget? { state.waitingOn }
-    public var events: [StoredEvent] { log.events }
+    public var events: EventList { log.events }
 
     /// Idle, with a scripted turn waiting for the client's answer (`requires_action`).
     public var waitsForClient: Bool {

@@ -68,8 +68,8 @@ extension Store {
                     continue
                 }
                 guard let session = sessions.popLast() else { return }
-                histories.append(session.log.takeEvents())
-                for thread in session.threads { histories.append(thread.log.takeEvents()) }
+                histories.append(contentsOf: session.log.takeEvents())
+                for thread in session.threads { histories.append(contentsOf: thread.log.takeEvents()) }
                 spent += 1 + session.threads.count
             }
         }

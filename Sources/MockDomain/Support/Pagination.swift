@@ -44,10 +44,11 @@ extension PageRequest {
     /// `candidates`, when given, are the ascending indexes of the only items that can
     /// match (an index of the log by event type): the page walks those instead of the
     /// whole collection, so a filter that matches little costs the page, not the log.
-    public func cut<Item>(
-        _ all: [Item], candidates: [Int32]? = nil, id: (Item) -> String, index: (String) -> Int?,
-        matches: (Item) -> Bool = { _ in true }
-    ) throws(DomainError) -> Page<Item> {
+    public func cut<All: RandomAccessCollection>(
+        _ all: All, candidates: [Int32]? = nil, id: (All.Element) -> String, index: (String) -> Int?,
+        matches: (All.Element) -> Bool = { _ in true }
+    ) throws(DomainError) -> Page<All.Element> where All.Index == Int {
+        typealias Item = All.Element
         let n = all.count
         let slots = candidates?.count ?? n
         func indexAt(_ slot: Int) -> Int { candidates.map { Int($0[slot]) } ?? slot }
