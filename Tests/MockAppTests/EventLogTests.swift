@@ -78,9 +78,10 @@ final class EventLogTests: XCTestCase {
     }
 
     /// A copy of a log (the world a reset starts from shares its logs with the template) takes
-    /// its first append without copying the events before its last chunk: they stay shared, so
-    /// the first append to a 200,000-event thread after a load copies a few thousand references,
-    /// not all of them. The original is untouched.
+    /// its first append without copying the events before its last chunk, nor its id index
+    /// beyond the page the new id lands in: they stay shared, so the first append to a
+    /// 200,000-event thread after a load copies a few thousand references and one page, not
+    /// all of them. The original is untouched.
     func testAnAppendToACopyCopiesOnlyTheLastChunk() {
         let size = EventList.chunkSize
         let log = EventLog()
@@ -92,6 +93,11 @@ final class EventLogTests: XCTestCase {
         XCTAssertEqual(Array(after[1...3]), Array(before[1...3]), "the full chunks are shared, not copied")
         XCTAssertNotEqual(after[4], before[4], "the last chunk is the copy's own")
         XCTAssertEqual(log.events.storage, before, "the original did not move")
+        // The id index is copied a page at a time too: one page is the copy's own.
+        let indexBefore = log.idIndexStorage
+        let indexAfter = copy.idIndexStorage
+        XCTAssertGreaterThan(indexBefore.count, 2)
+        XCTAssertEqual(zip(indexBefore, indexAfter).filter { $0 != $1 }.count, 1, "one page of the id index copied")
         XCTAssertEqual(log.count, 3 * size + 10)
         XCTAssertEqual(copy.count, 3 * size + 11)
         XCTAssertEqual(copy.events[copy.count - 1].id, "evt_-1")

@@ -7,30 +7,48 @@
 /// per insert and a string comparison per occupied slot probed. A million-event fixture
 /// filled three of them: 10% of its load time went to the id set alone.
 struct IDTable {
-    private var slots: [UInt64] = []
+    /// The slots, in pages of at most `pageSlots`: a table shared by a world and the reset
+    /// template it was cloned from (a log's index) is copied on its first insert page by page,
+    /// one page at a time, not whole (4 MiB for a 200,000-event log, on the first append to it
+    /// after a load or a reset).
+    private var pages: [[UInt64]] = []
+    /// All the slots, a power of two (0 before the first insert).
+    private var capacity = 0
     private(set) var count = 0
 
+    static let pageShift = 12
+    static let pageSlots = 1 << pageShift
+
     init() {}
+
+    private func slot(_ i: Int) -> UInt64 { pages[i &>> Self.pageShift][i & (Self.pageSlots - 1)] }
+
+    private mutating func set(_ i: Int, _ value: UInt64) {
+        pages[i &>> Self.pageShift][i & (Self.pageSlots - 1)] = value
+    }
 
     /// Room for `n` entries without growing.
     mutating func reserve(_ n: Int) {
         let wanted = Self.capacity(for: n)
-        if wanted > slots.count { rehash(to: wanted) }
+        if wanted > capacity { rehash(to: wanted) }
     }
+
+    /// Where each page is stored: what an insert copied moved (tests).
+    var storage: [UnsafeRawPointer?] { pages.map { $0.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } } }
 
     /// The position stored for `id`, if any; `isAt` says whether a stored position holds it.
     func position(of id: String, isAt: (Int) -> Bool) -> Int? {
-        guard !slots.isEmpty else { return nil }
+        guard capacity > 0 else { return nil }
         return probe(Self.hash(id), isAt: isAt).found
     }
 
     /// Stores `position` under `hash`, unless `isAt` says a stored position already holds
     /// the same id: then that position, and nothing is stored. One probe for both.
     mutating func insert(hash h: UInt64, at position: Int, unlessAt isAt: (Int) -> Bool) -> Int? {
-        if Self.capacity(for: count + 1) > slots.count { rehash(to: Self.capacity(for: count + 1)) }
+        if Self.capacity(for: count + 1) > capacity { rehash(to: Self.capacity(for: count + 1)) }
         let (found, empty) = probe(h, isAt: isAt)
         if let found { return found }
-        slots[empty] = h & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(truncatingIfNeeded: position + 1))
+        set(empty, h & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(truncatingIfNeeded: position + 1)))
         count += 1
         return nil
     }
@@ -39,39 +57,44 @@ struct IDTable {
     /// tag agrees), or else the empty slot that ends the walk. The table is never full.
     private func probe(_ h: UInt64, isAt: (Int) -> Bool) -> (found: Int?, empty: Int) {
         let tag = h & 0xFFFF_FFFF_0000_0000
-        let mask = slots.count - 1
+        let mask = capacity - 1
         var i = Int(truncatingIfNeeded: h) & mask
-        while slots[i] != 0 {
-            if slots[i] & 0xFFFF_FFFF_0000_0000 == tag {
-                let p = Int(slots[i] & 0xFFFF_FFFF) - 1
+        while true {
+            let s = slot(i)
+            if s == 0 { return (nil, i) }
+            if s & 0xFFFF_FFFF_0000_0000 == tag {
+                let p = Int(s & 0xFFFF_FFFF) - 1
                 if isAt(p) { return (p, i) }
             }
             i = (i + 1) & mask
         }
-        return (nil, i)
     }
 
     /// Stores `position` under `hash` (an id's). An id already present is not looked
     /// for: the log's writers refuse duplicates first.
     mutating func insert(hash h: UInt64, at position: Int) {
-        if Self.capacity(for: count + 1) > slots.count { rehash(to: Self.capacity(for: count + 1)) }
+        if Self.capacity(for: count + 1) > capacity { rehash(to: Self.capacity(for: count + 1)) }
         place(h & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(truncatingIfNeeded: position + 1)), home: h)
         count += 1
     }
 
-    private mutating func place(_ slot: UInt64, home: UInt64) {
-        let mask = slots.count - 1
+    private mutating func place(_ value: UInt64, home: UInt64) {
+        let mask = capacity - 1
         var i = Int(truncatingIfNeeded: home) & mask
-        while slots[i] != 0 { i = (i + 1) & mask }
-        slots[i] = slot
+        while slot(i) != 0 { i = (i + 1) & mask }
+        set(i, value)
     }
 
     /// The hash is not kept whole, so a grown table places entries by their tag: the home
     /// slot of an entry is then the tag's, found the same way by `position(of:)`.
-    private mutating func rehash(to capacity: Int) {
-        let old = slots
-        slots = [UInt64](repeating: 0, count: capacity)
-        for slot in old where slot != 0 { place(slot, home: slot >> 32) }
+    private mutating func rehash(to newCapacity: Int) {
+        let old = pages
+        let size = min(newCapacity, Self.pageSlots)
+        pages = Array(repeating: [UInt64](repeating: 0, count: size), count: newCapacity / size)
+        capacity = newCapacity
+        for page in old {
+            for value in page where value != 0 { place(value, home: value >> 32) }
+        }
     }
 
     /// A power of two that keeps the table at most about 70% full.
@@ -127,6 +150,8 @@ struct EventIndex {
     private var table = IDTable()
 
     mutating func reserve(_ n: Int) { table.reserve(n) }
+
+    var storage: [UnsafeRawPointer?] { table.storage }
 
     func position(of id: String, in events: EventList) -> Int? {
         table.position(of: id) { events[$0].hasID(id) }

@@ -77,6 +77,9 @@ public final class EventLog {
         indexes.ids.reserve(events.count + count)
     }
 
+    /// Where the id index's pages are stored (tests).
+    var idIndexStorage: [UnsafeRawPointer?] { indexes.ids.storage }
+
     /// The position of the event with this id, if the log holds it.
     public func position(of id: String) -> Int? { indexes.ids.position(of: id, in: events) }
 
