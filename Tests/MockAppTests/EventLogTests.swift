@@ -104,4 +104,61 @@ final class EventLogTests: XCTestCase {
         XCTAssertNil(log.position(of: "evt_-1"))
         XCTAssertEqual(copy.position(of: "evt_-1"), 3 * size + 10)
     }
+
+    /// Appends, reservations (below, at and past the count, with a partly filled last chunk) and
+    /// copies in a seeded random order: the list reads as an array built the same way would, and
+    /// so do its copies, its slices, its pages and the chunks it hands over.
+    func testRandomOperationsReadAsAnArrayWould() throws {
+        var random = SplitMix64(seed: 11)
+        let size = EventList.chunkSize
+        var pool: [StoredEvent] = (0..<(3 * size + 50)).map { event($0, type: "type.a") }
+        for round in 0..<40 {
+            var list = EventList()
+            var model: [StoredEvent] = []
+            var copies: [(EventList, [StoredEvent])] = []
+            var next = 0
+            for _ in 0..<200 {
+                switch Int.random(in: 0..<10, using: &random) {
+                case 0:
+                    list.reserveCapacity(Int.random(in: 0...(model.count + 2 * size), using: &random))
+                case 1:
+                    copies.append((list, model))
+                default:
+                    let k = Int.random(in: 1...(round % 2 == 0 ? 50 : 900), using: &random)
+                    for _ in 0..<k where next < pool.count {
+                        list.append(pool[next])
+                        model.append(pool[next])
+                        next += 1
+                    }
+                }
+            }
+            XCTAssertEqual(list.count, model.count)
+            XCTAssertTrue(zip(list, model).allSatisfy { $0 === $1 })
+            for (copy, was) in copies {
+                XCTAssertEqual(copy.count, was.count)
+                XCTAssertTrue(zip(copy, was).allSatisfy { $0 === $1 })
+            }
+            if model.count > 10 {
+                let a = Int.random(in: 0..<model.count, using: &random)
+                let b = Int.random(in: a...model.count, using: &random)
+                XCTAssertEqual(Array(list[a..<b]).map(\.id), model[a..<b].map(\.id))
+                XCTAssertEqual(list[a..<b].firstIndex { $0 === model[a] }, a < b ? a : nil)
+                XCTAssertEqual(list.last?.id, model.last?.id)
+                XCTAssertEqual(list.reversed().map(\.id), model.reversed().map(\.id))
+            }
+            var index: [String: Int] = [:]
+            for (i, e) in model.enumerated() { index[e.id] = i }
+            for order in [PageRequest.Order.asc, .desc] {
+                let page = PageRequest(limit: 7, order: order, cursor: model.count > 3 ? .after(model[3].id) : .none)
+                let fromList = try page.cut(list, id: { $0.id }, index: { index[$0] })
+                let fromArray = try page.cut(model, id: { $0.id }, index: { index[$0] })
+                XCTAssertEqual(fromList.items.map(\.id), fromArray.items.map(\.id))
+            }
+            let chunks = list.takeChunks()
+            XCTAssertEqual(chunks.joined().map(\.id), model.map(\.id))
+            XCTAssertTrue(chunks.dropLast().allSatisfy { $0.count == size })
+            XCTAssertEqual(list.count, 0)
+            pool.shuffle(using: &random)
+        }
+    }
 }

@@ -9,8 +9,11 @@
  * connection has all of it is that event's delivery to the last client. The first WARMUP
  * events are sent but not counted.
  *
- *   send_floor STREAMS EVENTS FRAME_BYTES
- * prints: send_floor_us_per_send=<microseconds> sends=<count> would_block=<count>
+ *   send_floor STREAMS EVENTS FRAME_BYTES [RCVBUF_BYTES]
+ * RCVBUF_BYTES, when given, bounds each reading socket's buffer (SO_RCVBUF), so that a frame
+ * larger than it and the sender's buffer together cannot go out in one send() (a check of the
+ * tool itself; the benchmark leaves the buffers to the kernel).
+ * prints: send_floor_us_per_send=<microseconds> sends=<count> would_block=<frames one send() could not take whole>
  *         last_p50_ms=<ms> last_p99_ms=<ms> last_max_ms=<ms>
  */
 #define _GNU_SOURCE
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -46,6 +50,27 @@ static long now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Sends the whole frame: whatever a non-blocking send() leaves (a full socket buffer) is
+ * sent once the socket can take it. Returns whether one send() could not take it all. */
+static int send_whole(int fd, const char *frame, int length) {
+    int sent = 0;
+    int calls = 0;
+    while (sent < length) {
+        calls++;
+        ssize_t n = send(fd, frame + sent, length - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            poll(&p, 1, 1000);
+        } else if (n < 0 && errno != EINTR) {
+            perror("send");
+            exit(1);
+        }
+    }
+    return calls > 1;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -89,13 +114,18 @@ static void *drain(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s STREAMS EVENTS FRAME_BYTES\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s STREAMS EVENTS FRAME_BYTES [RCVBUF_BYTES]\n", argv[0]);
         return 2;
     }
     streams = atoi(argv[1]);
     int events = atoi(argv[2]);
     int frame_bytes = atoi(argv[3]);
+    int rcvbuf = argc == 5 ? atoi(argv[4]) : 0;
+    if (streams <= 0 || events <= 0 || frame_bytes <= 0) {
+        fprintf(stderr, "%s: STREAMS, EVENTS and FRAME_BYTES must be positive\n", argv[0]);
+        return 2;
+    }
     int listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -111,6 +141,7 @@ int main(int argc, char **argv) {
     int one = 1;
     for (int i = 0; i < streams; i++) {
         readers[i] = socket(AF_INET, SOCK_STREAM, 0);
+        if (rcvbuf > 0) setsockopt(readers[i], SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
         if (connect(readers[i], (struct sockaddr *)&addr, sizeof addr)) {
             perror("connect");
             return 1;
@@ -136,19 +167,25 @@ int main(int argc, char **argv) {
         pthread_mutex_unlock(&lock);
         long t0 = now_ns();
         double start = thread_cpu_seconds();
-        for (int i = 0; i < streams; i++) {
-            if (send(senders[i], frame, frame_bytes, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EAGAIN) {
-                would_block++;
-            }
-        }
+        int waited = 0;
+        for (int i = 0; i < streams; i++) waited += send_whole(senders[i], frame, frame_bytes);
         double took = thread_cpu_seconds() - start;
         pthread_mutex_lock(&lock);
-        while (complete < streams) pthread_cond_wait(&all_in, &lock);
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 30;
+        while (complete < streams) {
+            if (pthread_cond_timedwait(&all_in, &lock, &deadline) == ETIMEDOUT) {
+                fprintf(stderr, "event %d: %d of %d connections got it within 30 s\n", e, complete, streams);
+                return 1;
+            }
+        }
         long last = last_ns;
         pthread_mutex_unlock(&lock);
         if (e >= WARMUP) {
             spent += took;
             sends += streams;
+            would_block += waited;
             latency[e - WARMUP] = last - t0;
         }
     }

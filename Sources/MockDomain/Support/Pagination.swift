@@ -49,6 +49,8 @@ extension PageRequest {
         matches: (All.Element) -> Bool = { _ in true }
     ) throws(DomainError) -> Page<All.Element> where All.Index == Int {
         typealias Item = All.Element
+        // Positions (cursors, candidates) count from the collection's first item.
+        precondition(all.startIndex == 0, "a page is cut from a collection indexed from 0")
         let n = all.count
         let slots = candidates?.count ?? n
         func indexAt(_ slot: Int) -> Int { candidates.map { Int($0[slot]) } ?? slot }
