@@ -169,7 +169,7 @@ final class EventStreamSink: StreamSink {
     /// and only what the kernel does not take is queued. Through evhttp, every frame to
     /// every stream turned writing on and off in epoll (two extra system calls per
     /// stream per event, a third of a fan-out's cost). The chunk is the server's, made
-    /// once per frame for all the streams it goes to (`LibeventServer.chunk(of:)`), and
+    /// once per frame for all the streams it goes to (`StreamChunks`), and
     /// goes out in one contiguous `send`. False when there is no socket.
     private func sendDirectly(_ bytes: [UInt8]) -> Bool {
         guard !bytes.isEmpty else { return true }
@@ -178,7 +178,7 @@ final class EventStreamSink: StreamSink {
         else { return false }
         let fd = bufferevent_getfd(bev)
         guard fd >= 0 else { return false }
-        let chunk = server.chunk(of: bytes)
+        let chunk = server.streamChunks.chunk(of: bytes)
         let sent = chunk.withUnsafeBytes {
             send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
         }

@@ -39,6 +39,8 @@ public final class LibeventServer: Scheduler {
     private var date = HTTPDate()
     /// An empty buffer lent to each chunk write, which moves its contents to the connection.
     let scratch: OpaquePointer
+    /// Frames written straight to streams' sockets, framed as chunks once for all their streams.
+    var streamChunks = StreamChunks()
     /// Runs when a shutdown begins, before the loop exits (the app ends its streams here).
     public var onShutdown: (() -> Void)?
 
@@ -440,32 +442,6 @@ public final class LibeventServer: Scheduler {
         streams[ObjectIdentifier(sink)] = sink
         sink.activate()
         stream.start(sink)
-    }
-
-    /// The last frame written to a stream, with its chunk (hex size, CRLF, the frame, CRLF).
-    /// A fan-out writes one frame to every stream that follows the log: its chunk is made for
-    /// the first and sent as it is to the others. Holding the frame keeps its storage, the
-    /// key, from being reused by another array.
-    private var lastChunk: (frame: [UInt8], chunk: [UInt8])?
-
-    /// `frame` framed as one HTTP/1.1 chunk.
-    func chunk(of frame: [UInt8]) -> [UInt8] {
-        if let last = lastChunk, Self.sameStorage(last.frame, frame) { return last.chunk }
-        var chunk: [UInt8] = []
-        chunk.reserveCapacity(frame.count + 20)
-        chunk.append(contentsOf: String(frame.count, radix: 16).utf8)
-        chunk.append(13)
-        chunk.append(10)
-        chunk.append(contentsOf: frame)
-        chunk.append(13)
-        chunk.append(10)
-        lastChunk = (frame, chunk)
-        return chunk
-    }
-
-    private static func sameStorage(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        a.count == b.count
-            && a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { a.baseAddress == $0.baseAddress } }
     }
 
     func forget(_ sink: EventStreamSink) {
